@@ -1,0 +1,41 @@
+# The README's two commands: `make run` (the dashboard, on demo data without credentials)
+# and `make test` (the whole suite). Each runs `make setup` first, which is idempotent.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ARGS ?=
+
+.PHONY: setup run test lint screenshot chromium assets clean
+
+setup: $(VENV)/.installed chromium assets
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium (browser tests use $(CHROMIUM))"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is missing after install" >&2; exit 1; }
+
+assets:
+	@cd static/vendor && sha256sum --check --quiet SHA256SUMS
+
+run: setup
+	$(BIN)/dashboard serve $(ARGS)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(ARGS)
+
+screenshot: setup
+	$(BIN)/python scripts/screenshot.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
