@@ -1,0 +1,116 @@
+"""Settings resolved like the `dn` CLI: flags, then DREADNODE_* variables, then the profile."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_SERVER = "https://app.dreadnode.io"
+CONFIG_PATH = Path("~/.dreadnode/config.yaml")
+FIELDS = ("server", "api_key", "organization", "workspace", "project")
+ENV = {name: f"DREADNODE_{name.upper()}" for name in FIELDS}
+PROFILE_KEYS = {
+    "server": "url",
+    "api_key": "api_key",
+    "organization": "default_organization",
+    "workspace": "default_workspace",
+    "project": "default_project",
+}
+DEMO_SCOPE = ("acme", "research")
+DIRECTORY_SCOPE = ("local", "exported")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used (bad file, unknown profile)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where jobs come from and with which credentials; the key never shows in a repr."""
+
+    source: str  # "platform", "demo" or "directory"
+    server: str = DEFAULT_SERVER
+    api_key: str | None = field(default=None, repr=False)
+    organization: str | None = None
+    workspace: str | None = None
+    project: str | None = None
+    network: str = "public"
+    profile: str | None = None
+    jobs_dir: Path | None = None
+
+
+def api_base(server: str) -> str:
+    """The API base for a server URL: the web root plus `/api/v1`, unless already given."""
+    url = server.strip().rstrip("/")
+    if url.endswith(("/api/v1", "/api")):
+        return url
+    return f"{url}/api/v1"
+
+
+def load_profiles(path: Path) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """Read `config.yaml`: the active profile's name and every profile."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}") from None
+    if not isinstance(raw, dict):
+        return None, {}
+    servers = raw.get("servers")
+    profiles = {
+        str(name): value
+        for name, value in (servers.items() if isinstance(servers, dict) else [])
+        if isinstance(value, dict)
+    }
+    active = raw.get("active")
+    return (str(active) if active is not None else None), profiles
+
+
+def resolve(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    config_path: Path | None = None,
+) -> Settings:
+    """Resolve settings from flags, then the environment, then the saved profile."""
+    path = (config_path or CONFIG_PATH).expanduser()
+    if flags.get("jobs_dir"):
+        org, ws = _scope(flags, env, DIRECTORY_SCOPE)
+        return Settings("directory", organization=org, workspace=ws, jobs_dir=Path(flags["jobs_dir"]))
+    if flags.get("demo"):
+        return Settings("demo", organization=DEMO_SCOPE[0], workspace=DEMO_SCOPE[1])
+
+    active, profiles = load_profiles(path)
+    wanted = flags.get("profile") or env.get("DREADNODE_PROFILE")
+    if wanted and wanted not in profiles:
+        raise ConfigError(f"no profile {wanted!r} in {path}")
+    name = wanted or (active if active in profiles else next(iter(profiles), None))
+    profile = profiles.get(name, {}) if name else {}
+
+    values: dict[str, str | None] = {}
+    for key in FIELDS:
+        saved = profile.get(PROFILE_KEYS[key])
+        values[key] = flags.get(key) or env.get(ENV[key]) or (str(saved) if saved else None)
+    if not values["api_key"]:
+        return Settings("demo", organization=DEMO_SCOPE[0], workspace=DEMO_SCOPE[1])
+    return Settings(
+        "platform",
+        server=values["server"] or DEFAULT_SERVER,
+        api_key=values["api_key"],
+        organization=values["organization"],
+        workspace=values["workspace"],
+        project=values["project"],
+        network=env.get("DREADNODE_NETWORK") or "public",
+        profile=name,
+    )
+
+
+def _scope(flags: Mapping[str, Any], env: Mapping[str, str], default: tuple[str, str]) -> tuple[str, str]:
+    """The organization and workspace from flags or environment, else a fixed default."""
+    org = flags.get("organization") or env.get(ENV["organization"]) or default[0]
+    ws = flags.get("workspace") or env.get(ENV["workspace"]) or default[1]
+    return str(org), str(ws)

@@ -1,0 +1,90 @@
+"""Where jobs come from: one small interface, three implementations (platform, demo, directory)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dashboard.models import Job, LogEntry, parse_artifacts, parse_logs
+
+
+class SourceError(Exception):
+    """An upstream failure, carrying the HTTP status to show and a human message."""
+
+    def __init__(self, status: int, message: str, *, kind: str = "error") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """One page of a job list."""
+
+    items: list[Job]
+    total: int
+    page: int
+    page_size: int
+
+
+class JobSource(Protocol):
+    """What every job source provides; payloads are returned as the platform shapes them."""
+
+    kind: str  # "platform", "demo" or "directory"
+    read_only: bool
+
+    def list_jobs(
+        self, org: str, workspace: str, *, page: int, page_size: int, status: str | None = None
+    ) -> dict[str, Any]: ...
+
+    def get_job(self, org: str, workspace: str, job_id: str) -> dict[str, Any]: ...
+
+    def get_artifacts(self, org: str, workspace: str, job_id: str) -> dict[str, Any]: ...
+
+    def get_logs(self, org: str, workspace: str, job_id: str) -> dict[str, Any]: ...
+
+    def cancel(self, org: str, workspace: str, job_id: str) -> dict[str, Any]: ...
+
+    def retry(self, org: str, workspace: str, job_id: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Pane:
+    """Everything one job page shows, already parsed."""
+
+    job: Job
+    artifacts: dict[str, Any]
+    logs: list[LogEntry]
+
+
+_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="upstream")
+
+
+def load_pane(source: JobSource, org: str, workspace: str, job_id: str) -> Pane:
+    """Fetch the job, its artifacts and its logs concurrently."""
+    job = _pool.submit(source.get_job, org, workspace, job_id)
+    artifacts = _pool.submit(source.get_artifacts, org, workspace, job_id)
+    logs = _pool.submit(source.get_logs, org, workspace, job_id)
+    return Pane(Job.from_api(job.result()), parse_artifacts(artifacts.result()), parse_logs(logs.result()))
+
+
+def parse_page(payload: Any, page: int, page_size: int) -> JobPage:
+    """Turn a list payload into a JobPage, tolerating a broken one."""
+    if not isinstance(payload, dict):
+        return JobPage([], 0, page, page_size)
+    items = payload.get("items")
+    jobs = [Job.from_api(i) for i in items] if isinstance(items, list) else []
+    total = payload.get("total")
+    return JobPage(jobs, total if isinstance(total, int) else len(jobs), page, page_size)
+
+
+def not_found(org: str, workspace: str, job_id: str) -> SourceError:
+    """The error every source raises for a job it does not have."""
+    return SourceError(404, f"no job {job_id} in {org}/{workspace}", kind="not_found")
+
+
+def read_only(kind: str) -> SourceError:
+    """The error for cancel/retry on a source that cannot change jobs."""
+    return SourceError(405, f"the {kind} source is read-only: jobs cannot be cancelled or retried here")
