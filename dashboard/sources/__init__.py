@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from dashboard.models import Job, LogEntry, parse_artifacts, parse_logs
@@ -62,12 +63,21 @@ class Pane:
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="upstream")
 
 
+def gather(*calls: Callable[[], Any]) -> list[Any]:
+    """Run upstream reads concurrently and return their results in order."""
+    futures = [_pool.submit(call) for call in calls]
+    return [future.result() for future in futures]
+
+
 def load_pane(source: JobSource, org: str, workspace: str, job_id: str) -> Pane:
     """Fetch the job, its artifacts and its logs concurrently."""
-    job = _pool.submit(source.get_job, org, workspace, job_id)
-    artifacts = _pool.submit(source.get_artifacts, org, workspace, job_id)
-    logs = _pool.submit(source.get_logs, org, workspace, job_id)
-    return Pane(Job.from_api(job.result()), parse_artifacts(artifacts.result()), parse_logs(logs.result()))
+    scope = (org, workspace, job_id)
+    job, artifacts, logs = gather(
+        lambda: source.get_job(*scope),
+        lambda: source.get_artifacts(*scope),
+        lambda: source.get_logs(*scope),
+    )
+    return Pane(Job.from_api(job), parse_artifacts(artifacts), parse_logs(logs))
 
 
 def parse_page(payload: Any, page: int, page_size: int) -> JobPage:
@@ -88,3 +98,18 @@ def not_found(org: str, workspace: str, job_id: str) -> SourceError:
 def read_only(kind: str) -> SourceError:
     """The error for cancel/retry on a source that cannot change jobs."""
     return SourceError(405, f"the {kind} source is read-only: jobs cannot be cancelled or retried here")
+
+
+def build_source(settings: Any) -> JobSource:
+    """The job source the settings ask for."""
+    if settings.source == "platform":
+        from dashboard.sources.platform import PlatformSource
+
+        return PlatformSource(settings)
+    if settings.source == "directory":
+        from dashboard.sources.directory import DirectorySource
+
+        return DirectorySource(settings.jobs_dir, settings.organization, settings.workspace)
+    from dashboard.sources.demo import DemoSource
+
+    return DemoSource()

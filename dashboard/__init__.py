@@ -1,0 +1,40 @@
+"""The training-job dashboard: a Flask app factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from dashboard import config
+from dashboard.sources import JobSource, build_source
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: config.Settings | None = None, source: JobSource | None = None) -> Flask:
+    """Build the app; settings default to flags-less `dn`-style resolution from the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    settings = settings or config.resolve({}, os.environ)
+    app.config.update(
+        SECRET_KEY=os.environ.get("DASHBOARD_SECRET_KEY") or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SETTINGS=settings,
+        SOURCE=source or build_source(settings),
+    )
+
+    from dashboard import csrf, errors, fragments, pages
+
+    app.jinja_env.globals["csrf_token"] = csrf.token
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(fragments.bp)
+    errors.register(app)
+    return app

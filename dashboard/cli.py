@@ -1,0 +1,62 @@
+"""The `dashboard` command line: `dashboard serve [...]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from dashboard import config
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    root = argparse.ArgumentParser(prog="dashboard", description="Dreadnode training-job dashboard")
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the dashboard")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    serve.add_argument("--demo", action="store_true", help="show the bundled demo jobs")
+    serve.add_argument("--jobs-dir", metavar="DIR", help="show jobs exported with `dn train ... --json`")
+    serve.add_argument("--profile", metavar="NAME", help="profile of ~/.dreadnode/config.yaml")
+    serve.add_argument("--server", metavar="URL", help="platform URL (else DREADNODE_SERVER)")
+    serve.add_argument("--organization", metavar="SLUG", help="else DREADNODE_ORGANIZATION")
+    serve.add_argument("--workspace", metavar="SLUG", help="else DREADNODE_WORKSPACE")
+    serve.add_argument("--project", metavar="SLUG", help="else DREADNODE_PROJECT")
+    serve.add_argument("--api-key", metavar="KEY",
+                       help="API key (prefer DREADNODE_API_KEY: flags show up in process lists)")
+    return root
+
+
+def describe(settings: config.Settings) -> str:
+    """One line saying where jobs come from, without the key."""
+    if settings.source == "platform":
+        scope = "/".join(filter(None, (settings.organization, settings.workspace))) or "default scope"
+        return f"platform {settings.server} ({scope})"
+    if settings.source == "directory":
+        return f"exported jobs in {settings.jobs_dir}"
+    return "bundled demo jobs (no Dreadnode credentials found)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = config.resolve(vars(args), os.environ)
+    except config.ConfigError as exc:
+        print(f"dashboard: {exc}", file=sys.stderr)
+        return 2
+    if settings.source == "directory" and not (settings.jobs_dir and settings.jobs_dir.is_dir()):
+        print(f"dashboard: --jobs-dir {settings.jobs_dir} is not a directory", file=sys.stderr)
+        return 2
+
+    from werkzeug.serving import run_simple
+
+    from dashboard import create_app
+
+    app = create_app(settings)
+    print(f"Serving {describe(settings)} on http://{args.host}:{args.port}/", flush=True)
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    return 0

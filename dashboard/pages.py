@@ -1,0 +1,119 @@
+"""Full pages: the job list, the job pane, and the Cancel / Retry actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from dashboard import csrf, current
+from dashboard.models import Job
+from dashboard.sources import SourceError, load_pane, parse_page, read_only
+from dashboard.validation import valid_job_id, valid_slug
+from dashboard.views.joblist import job_rows, matches
+from dashboard.views.pane import pane_view
+
+bp = Blueprint("pages", __name__)
+JOB = "/<org>/<workspace>/training/jobs/<job_id>"
+PAGE_SIZE = 100
+SEARCH_PAGES = 20  # search reads at most this many pages of 100 jobs
+
+
+@bp.url_value_preprocessor
+def validate_path(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Refuse malformed organization, workspace or job id before any upstream call."""
+    check_path(values)
+
+
+def check_path(values: dict[str, Any] | None) -> None:
+    """Abort with 404 when a path parameter is not a slug or a UUID."""
+    values = values or {}
+    for key in ("org", "workspace"):
+        if key in values and not valid_slug(values[key]):
+            abort(404, description=f"{key} {values[key]!r} is not a valid slug")
+    if "job_id" in values and not valid_job_id(values["job_id"]):
+        abort(404, description=f"{values['job_id']!r} is not a job id (a UUID)")
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness probe."""
+    return jsonify(status="ok")
+
+
+@bp.get("/")
+def index() -> Response:
+    """Open the default scope's job list."""
+    org, workspace = current.default_scope()
+    return redirect(url_for(".job_list", org=org, workspace=workspace))
+
+
+@bp.get("/jobs/<job_id>")
+def job_shortcut(job_id: str) -> Response:
+    """Redirect a bare job id to its full URL in the default scope."""
+    org, workspace = current.default_scope()
+    return redirect(url_for(".job_page", org=org, workspace=workspace, job_id=job_id))
+
+
+@bp.get("/<org>/<workspace>/training/jobs")
+def job_list(org: str, workspace: str) -> str:
+    """The job list, with search over the visible fields and pages of 100."""
+    query = request.args.get("q", "").strip()
+    status = request.args.get("status", "").strip() or None
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    source = current.source()
+    if query:
+        jobs: list[Job] = []
+        for number in range(1, SEARCH_PAGES + 1):
+            result = parse_page(source.list_jobs(org, workspace, page=number, page_size=PAGE_SIZE,
+                                                 status=status), number, PAGE_SIZE)
+            jobs.extend(result.items)
+            if number * PAGE_SIZE >= result.total or not result.items:
+                break
+        found = [job for job in jobs if matches(job, query)]
+        total, shown = len(found), found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    else:
+        result = parse_page(source.list_jobs(org, workspace, page=page, page_size=PAGE_SIZE,
+                                             status=status), page, PAGE_SIZE)
+        total, shown = result.total, result.items
+    return render_template(
+        "jobs.html", org=org, workspace=workspace, query=query, status=status or "", page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), total=total,
+        rows=job_rows(shown, datetime.now(UTC)),
+    )
+
+
+@bp.get(JOB)
+def job_page(org: str, workspace: str, job_id: str) -> str:
+    """The job pane."""
+    pane = load_pane(current.source(), org, workspace, job_id)
+    return render_template("job.html", org=org, workspace=workspace,
+                           **pane_view(pane, datetime.now(UTC)))
+
+
+@bp.route(JOB + "/<any(cancel, retry):action>", methods=["GET", "POST"])
+def job_action(org: str, workspace: str, job_id: str, action: str) -> Response | str:
+    """Confirm (GET) and then perform (POST) a Cancel or Retry."""
+    source = current.source()
+    if source.read_only:
+        raise read_only(source.kind)
+    job = Job.from_api(source.get_job(org, workspace, job_id))
+    if request.method == "GET":
+        return render_template("confirm.html", org=org, workspace=workspace, job=job, action=action)
+    csrf.check()
+    back = url_for(".job_page", org=org, workspace=workspace, job_id=job_id)
+    try:
+        result = Job.from_api(getattr(source, action)(org, workspace, job_id))
+    except SourceError as exc:
+        if exc.status != 409:
+            raise
+        flash(f"Could not {action}: {exc.message}. The job changed meanwhile; this is its current state.",
+              "warning")
+        return redirect(back, code=303)
+    if action == "retry" and result.id not in ("unknown", job_id):
+        flash(f"Retry started a new job, {result.id}.", "info")
+        return redirect(url_for(".job_page", org=org, workspace=workspace, job_id=result.id), code=303)
+    flash("Cancellation requested." if action == "cancel" else "Retry requested.", "info")
+    return redirect(back, code=303)

@@ -1,0 +1,1 @@
+"""View models: pure functions from parsed jobs to what the templates show."""

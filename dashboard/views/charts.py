@@ -1,0 +1,202 @@
+"""Chart specs from a job's metrics, following the chart rules in DESIGN.md."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from dashboard.models import Job
+
+AXIS_KEYS = frozenset({"steps", "epochs", "eval/steps", "eval/epochs"})
+LOSS_KEYS = ("train/loss", "train_loss", "loss")
+VAL_LOSS_KEYS = ("eval/loss_history", "val_loss")
+LR_KEYS = ("train/learning_rate", "learning_rate")
+REWARD_KEYS = ("train/reward", "reward", "reward_mean")
+NON_FINITE_WORDS = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric series, cleaned: numbers, `None` gaps, and its NaN/Inf positions."""
+
+    key: str
+    x: list[float]
+    y: list[float | None]
+    x_label: str
+    bad: list[int] = field(default_factory=list)  # positions of NaN / Inf values
+    unusable: int = 0  # values that were neither numbers nor null
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the pane: what it draws, or why it is empty."""
+
+    testid: str
+    title: str
+    series: tuple[Series, ...]
+    empty_reason: str | None = None
+    markers: bool = False
+
+    @property
+    def keys(self) -> str:
+        """The metric keys it draws, for the `data-series` attribute."""
+        return " ".join(s.key for s in self.series)
+
+    @property
+    def bad_count(self) -> int:
+        """How many NaN / Inf values its series hold."""
+        return sum(len(s.bad) for s in self.series)
+
+    @property
+    def unusable_count(self) -> int:
+        """How many values could not be read as numbers."""
+        return sum(s.unusable for s in self.series)
+
+    @property
+    def points(self) -> int:
+        """How many drawable points it has."""
+        return sum(sum(v is not None for v in s.y) for s in self.series)
+
+
+def number(value: Any) -> tuple[float | None, bool, bool]:
+    """Read one series value: (number or None, is NaN/Inf, is unusable)."""
+    if value is None:
+        return None, False, False
+    if isinstance(value, bool):
+        return None, False, True
+    if isinstance(value, int | float):
+        try:
+            number_ = float(value)
+        except OverflowError:
+            return None, True, False
+        return (number_, False, False) if math.isfinite(number_) else (None, True, False)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in NON_FINITE_WORDS:
+            return None, True, False
+        try:
+            number_ = float(word)
+        except ValueError:
+            return None, False, True
+        return (number_, False, False) if math.isfinite(number_) else (None, True, False)
+    return None, False, True
+
+
+def is_series(value: Any) -> bool:
+    """Whether a metrics value is a per-step series with at least one numeric value."""
+    if not isinstance(value, list) or not value:
+        return False
+    for item in value:
+        parsed, bad, _ = number(item)
+        if parsed is not None or bad:
+            return True
+    return False
+
+
+def axis(metrics: dict[str, Any], key: str, length: int) -> tuple[list[float], str]:
+    """The x values for a series: `steps` (or `eval/steps`), else `epochs`, else 1..N."""
+    prefix = "eval/" if key.startswith("eval/") else ""
+    for name, label in ((f"{prefix}steps", "Step"), (f"{prefix}epochs", "Epoch")):
+        values = metrics.get(name)
+        if isinstance(values, list) and len(values) == length:
+            xs = [number(v)[0] for v in values]
+            if all(x is not None for x in xs):
+                return [x for x in xs if x is not None], label
+    return [float(i) for i in range(1, length + 1)], "Point"
+
+
+def series(metrics: dict[str, Any], key: str) -> Series:
+    """Clean one series and put it on its axis."""
+    raw = metrics[key]
+    ys: list[float | None] = []
+    bad: list[int] = []
+    unusable = 0
+    for position, item in enumerate(raw):
+        value, is_bad, is_unusable = number(item)
+        ys.append(value)
+        if is_bad:
+            bad.append(position)
+        unusable += is_unusable
+    xs, label = axis(metrics, key, len(raw))
+    return Series(key, xs, ys, label, bad, unusable)
+
+
+def base_name(key: str) -> str:
+    """`train/x` and `eval/x` share the base name `x`."""
+    namespace, sep, rest = key.partition("/")
+    return rest if sep and namespace in {"train", "eval"} else key
+
+
+def aliases(keys: list[str]) -> set[str]:
+    """Old un-namespaced keys that duplicate a namespaced one (`train_loss` of `train/loss`)."""
+    present = set(keys)
+    found = set()
+    for key in keys:
+        if "/" in key:
+            continue
+        bare = key.removeprefix("train_")
+        if f"train/{bare}" in present or f"train/{key}" in present:
+            found.add(key)
+    return found
+
+
+def build_charts(job: Job) -> list[Chart]:
+    """Every chart of the pane, in the App's order, then the rest grouped by base name."""
+    metrics = job.metrics
+    keys = [k for k, v in metrics.items() if isinstance(k, str) and k not in AXIS_KEYS and is_series(v)]
+    keys = [k for k in keys if k not in aliases(keys)]
+    left = list(keys)
+
+    def take(candidates: tuple[str, ...]) -> str | None:
+        for candidate in candidates:
+            if candidate in left:
+                left.remove(candidate)
+                return candidate
+        return None
+
+    is_rl = job.trainer_type == "rl"
+    charts: list[Chart] = []
+
+    def add(testid: str, title: str, chosen: list[str], always: bool, empty: str, markers: bool = False) -> None:
+        if chosen:
+            charts.append(Chart(testid, title, tuple(series(metrics, k) for k in chosen), None, markers))
+        elif always:
+            charts.append(Chart(testid, title, (), empty, markers))
+
+    loss, val_loss, lr = take(LOSS_KEYS), take(VAL_LOSS_KEYS), take(LR_KEYS)
+    add("chart-loss", "Loss", [loss] if loss else [], not is_rl, "No training-loss series yet.")
+    add("chart-val-loss", "Validation loss", [val_loss] if val_loss else [], not is_rl,
+        "No evaluation has run yet.", markers=True)
+    add("chart-learning-rate", "Learning rate", [lr] if lr else [], not is_rl,
+        "No learning-rate series yet.")
+
+    reward = take(REWARD_KEYS)
+    reward_keys = [reward] if reward else []
+    if "eval/reward" in left:  # an eval-only reward still belongs on the Reward chart
+        left.remove("eval/reward")
+        reward_keys.append("eval/reward")
+    add("chart-reward", "Reward", reward_keys, is_rl, reward_empty_reason(metrics))
+
+    accuracy = [k for k in left if "accuracy" in base_name(k)]
+    for key in accuracy:
+        left.remove(key)
+    add("chart-accuracy", "Accuracy", accuracy, False, "")
+
+    groups: dict[str, list[str]] = {}
+    for key in left:
+        groups.setdefault(base_name(key), []).append(key)
+    for name, members in groups.items():
+        add("chart", name.replace("_", " "), sorted(members, key=lambda k: not k.startswith("train/")),
+            False, "")
+    return charts
+
+
+def reward_empty_reason(metrics: dict[str, Any]) -> str:
+    """Why an RL job's Reward chart is empty, naming the scalar summaries shown instead."""
+    summaries = [k for k in ("train/reward_mean", "train/reward_max", "train/reward_min")
+                 if k in metrics and not isinstance(metrics[k], list)]
+    if summaries:
+        return ("This trainer publishes no per-step reward series, only the scalar summaries "
+                f"{', '.join(summaries)} shown above.")
+    return "No per-step reward series has been published for this job."

@@ -1,0 +1,81 @@
+"""The scalar metrics grid: every scalar, grouped train / eval / async / other."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from dashboard.views import format as fmt
+
+GROUPS = (("train", "Train"), ("eval", "Eval"), ("async", "Async"), ("other", "Other"))
+# Keys whose plain names are easy to confuse with one another get explicit labels.
+LABELS = {
+    "train/steps": "optimizer steps",
+    "train/epochs_completed": "epochs completed (fraction of data)",
+    "train/num_examples": "training examples",
+    "eval/num_examples": "eval examples",
+    "train/num_tokens_processed": "tokens processed",
+}
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """One scalar tile."""
+
+    key: str
+    label: str
+    value: str
+    full: str
+    bad: bool  # NaN or infinite
+
+
+@dataclass(frozen=True)
+class ScalarGroup:
+    """The scalars under one heading."""
+
+    name: str
+    scalars: tuple[Scalar, ...]
+
+
+def is_scalar(value: Any) -> bool:
+    """Whether a metrics value is a single value (not a series or a map)."""
+    return isinstance(value, bool | int | float | str) and not isinstance(value, list | dict)
+
+
+def label(key: str) -> str:
+    """A readable label for a metric key."""
+    if key in LABELS:
+        return LABELS[key]
+    _, _, name = key.rpartition("/")
+    return name.replace("_", " ")
+
+
+def scalar(key: str, value: Any) -> Scalar:
+    """Format one scalar, flagging NaN and infinities."""
+    bad = isinstance(value, float) and not math.isfinite(value)
+    if isinstance(value, str) and value.strip().lower() in {"nan", "inf", "-inf", "infinity", "-infinity"}:
+        bad = True
+    shown = fmt.number(value) if not isinstance(value, str) else value
+    if len(shown) > 40:
+        shown = shown[:39] + "…"
+    return Scalar(key, label(key), shown, fmt.full(value), bad)
+
+
+def group_of(key: str) -> str:
+    """The group a key belongs to by its namespace."""
+    namespace, sep, _ = key.partition("/")
+    return namespace if sep and namespace in {"train", "eval", "async"} else "other"
+
+
+def scalar_groups(metrics: dict[str, Any]) -> list[ScalarGroup]:
+    """Every scalar in the metrics, grouped and sorted; empty groups left out."""
+    buckets: dict[str, list[Scalar]] = {name: [] for name, _ in GROUPS}
+    for key, value in metrics.items():
+        if isinstance(key, str) and is_scalar(value):
+            buckets[group_of(key)].append(scalar(key, value))
+    return [
+        ScalarGroup(title, tuple(sorted(buckets[name], key=lambda s: s.key)))
+        for name, title in GROUPS
+        if buckets[name]
+    ]

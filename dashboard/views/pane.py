@@ -1,0 +1,39 @@
+"""Everything the job page's templates need, from a loaded pane."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dashboard.models import Job, LogEntry
+from dashboard.sources import Pane
+from dashboard.views import artifacts, charts, figures, logs, metrics, summary
+
+
+def summary_view(job: Job, now: datetime) -> dict[str, Any]:
+    """The header, tiles, error callout and scalar grid."""
+    return {"job": job, "summary": summary.summarize(job, now),
+            "scalar_groups": metrics.scalar_groups(job.metrics)}
+
+
+def charts_view(job: Job) -> dict[str, Any]:
+    """The chart specs and their figures."""
+    specs = charts.build_charts(job)
+    return {"job": job, "charts": [(c, figures.figure_json(c) if c.series else "") for c in specs]}
+
+
+def artifacts_view(job: Job, raw: dict[str, Any]) -> dict[str, Any]:
+    """The Artifacts & refs card."""
+    return {"job": job, "artifact_rows": artifacts.rows(raw), "artifacts_raw": artifacts.raw_json(raw)}
+
+
+def logs_view(job: Job, entries: list[LogEntry], after: int = 0) -> dict[str, Any]:
+    """Log rows from position `after` on, and the cursor for the next poll."""
+    return {"job": job, "log_rows": logs.log_rows(entries[after:]), "log_cursor": max(after, len(entries)),
+            "log_total": len(entries)}
+
+
+def pane_view(pane: Pane, now: datetime) -> dict[str, Any]:
+    """The whole job page."""
+    return (summary_view(pane.job, now) | charts_view(pane.job)
+            | artifacts_view(pane.job, pane.artifacts) | logs_view(pane.job, pane.logs))
