@@ -57,7 +57,7 @@ def load_profiles(path: Path) -> tuple[str | None, dict[str, dict[str, Any]]]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}") from None
     if not isinstance(raw, dict):
         return None, {}
@@ -80,7 +80,8 @@ def resolve(
     path = (config_path or CONFIG_PATH).expanduser()
     if flags.get("jobs_dir"):
         org, ws = _scope(flags, env, DIRECTORY_SCOPE)
-        return Settings("directory", organization=org, workspace=ws, jobs_dir=Path(flags["jobs_dir"]))
+        jobs_dir = Path(flags["jobs_dir"])
+        return Settings("directory", organization=org, workspace=ws, jobs_dir=jobs_dir)
     if flags.get("demo"):
         return Settings("demo", organization=DEMO_SCOPE[0], workspace=DEMO_SCOPE[1])
 
@@ -109,7 +110,9 @@ def resolve(
     )
 
 
-def _scope(flags: Mapping[str, Any], env: Mapping[str, str], default: tuple[str, str]) -> tuple[str, str]:
+def _scope(
+    flags: Mapping[str, Any], env: Mapping[str, str], default: tuple[str, str]
+) -> tuple[str, str]:
     """The organization and workspace from flags or environment, else a fixed default."""
     org = flags.get("organization") or env.get(ENV["organization"]) or default[0]
     ws = flags.get("workspace") or env.get(ENV["workspace"]) or default[1]

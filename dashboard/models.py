@@ -23,6 +23,13 @@ def text(value: Any) -> str | None:
     return None
 
 
+def parse_status(value: Any) -> str:
+    """A known status in its canonical lower case; any other status verbatim (stripped)."""
+    raw = (text(value) or "unknown").strip()
+    known = TERMINAL_STATUSES | CANCELLABLE_STATUSES
+    return raw.lower() if raw.lower() in known else raw
+
+
 def parse_time(value: Any) -> datetime | None:
     """Parse an ISO 8601 timestamp into an aware UTC datetime; None when unusable."""
     if not isinstance(value, str) or not value.strip():
@@ -144,7 +151,7 @@ class Job:
         tags = data.get("tags")
         return cls(
             id=text(data.get("id")) or "unknown",
-            status=(text(data.get("status")) or "unknown").strip().lower(),
+            status=parse_status(data.get("status")),
             name=text(data.get("name")),
             backend=text(data.get("backend")),
             trainer_type=text(data.get("trainer_type")),

@@ -55,7 +55,9 @@ def test_a_rejected_key_is_a_401_page_that_says_where_to_set_it(fake_platform: F
     assert "dn_key_wrong_999" not in html
 
 
-def test_an_upstream_500_is_a_502_page_not_a_traceback(client: FlaskClient, fake_platform: FakePlatform) -> None:
+def test_an_upstream_500_is_a_502_page_not_a_traceback(
+    client: FlaskClient, fake_platform: FakePlatform
+) -> None:
     fake_platform.fail("/logs", 500, {"code": 500, "detail": "database on fire", "type": "error"})
     response = client.get(f"{JOBS}/{SFT_JOB_ID}")
     html = response.get_data(as_text=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from dashboard.models import Job, LogEntry, parse_artifacts, parse_logs

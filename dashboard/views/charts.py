@@ -158,7 +158,8 @@ def build_charts(job: Job) -> list[Chart]:
     is_rl = job.trainer_type == "rl"
     charts: list[Chart] = []
 
-    def add(testid: str, title: str, chosen: list[str], always: bool, empty: str, markers: bool = False) -> None:
+    def add(testid: str, title: str, chosen: list[str], always: bool, empty: str,
+            markers: bool = False) -> None:
         if chosen:
             charts.append(Chart(testid, title, tuple(series(metrics, k) for k in chosen), None, markers))
         elif always:
