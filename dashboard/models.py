@@ -10,6 +10,8 @@ from typing import Any
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 CANCELLABLE_STATUSES = frozenset({"queued", "pending", "running"})
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LEVEL_ALIASES = {"warn": "warning", "critical": "error", "fatal": "error", "exception": "error",
+                 "trace": "debug"}
 
 
 def text(value: Any) -> str | None:
@@ -195,6 +197,7 @@ class LogEntry:
         if not isinstance(item, dict):
             return cls(index, None, "info", text(item) or repr(item)[:500], None)
         level = (text(item.get("level")) or "info").lower()
+        level = LEVEL_ALIASES.get(level, level)
         message = item.get("message")
         return cls(
             index=index,

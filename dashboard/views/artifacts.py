@@ -9,7 +9,12 @@ from typing import Any
 
 # The App hides exactly these internal worker fields from the card.
 HIDDEN = frozenset({"provider_sandbox_id", "worker_id", "payload_path", "result_path"})
-SECRET = re.compile(r"(token|secret|password|passwd|api[_-]?key|credential|auth)", re.IGNORECASE)
+# Whole words of a snake/kebab key: `world_server_auth_token` is secret, `num_tokens` is not.
+SECRET = re.compile(
+    r"(^|[_-])(token|secret|password|passwd|api[_-]?key|apikey|credentials?|auth|authorization"
+    r"|private[_-]?key)($|[_-])",
+    re.IGNORECASE,
+)
 MASK = "•••••• (hidden)"
 MAX_DEPTH = 4
 

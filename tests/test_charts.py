@@ -1,0 +1,445 @@
+"""Chart specs (DESIGN.md "Chart rules") and their Plotly JSON, from plain metrics dicts."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from dashboard.models import Job
+from dashboard.views.charts import Chart, build_charts
+from dashboard.views.figures import figure_json
+
+
+def job(metrics, trainer_type="sft", backend="tinker"):
+    return Job.from_api({"id": "j1", "status": "running", "backend": backend,
+                         "trainer_type": trainer_type, "metrics": metrics})
+
+
+def by_testid(charts: list[Chart]) -> dict[str, Chart]:
+    """The named charts by data-testid (there is at most one of each)."""
+    named = [c for c in charts if c.testid != "chart"]
+    assert len({c.testid for c in named}) == len(named)
+    return {c.testid: c for c in named}
+
+
+def others(charts: list[Chart]) -> dict[str, Chart]:
+    """The generic `chart` charts by their data-series."""
+    return {c.keys: c for c in charts if c.testid == "chart"}
+
+
+def drawn_keys(charts: list[Chart]) -> list[str]:
+    return [s.key for c in charts for s in c.series]
+
+
+# --- (a) Outputs-doc SFT, old-style keys ------------------------------------------------------
+
+N = 12
+OLD_SFT = {
+    "train/steps": N, "train/num_examples": 5000, "train/num_tokens_processed": 1250000,
+    "train/gradient_accumulation_steps": 1, "train/loss_last": 0.85, "train/loss_mean": 2.1,
+    "train/loss_best": 0.81,
+    "steps": list(range(1, N + 1)),
+    "train_loss": [round(4.2 - 0.3 * i, 3) for i in range(N)],
+    "learning_rate": [0.0001] * N,
+    "val_loss": [None] * (N - 1) + [0.92],
+    "eval/num_examples": 500, "eval/loss": 0.92,
+}
+
+
+def test_old_style_sft_draws_loss_val_loss_and_learning_rate_charts_in_order():
+    charts = build_charts(job(OLD_SFT))
+    assert [c.testid for c in charts] == ["chart-loss", "chart-val-loss", "chart-learning-rate"]
+    named = by_testid(charts)
+    assert named["chart-loss"].keys == "train_loss"
+    assert named["chart-val-loss"].keys == "val_loss"
+    assert named["chart-learning-rate"].keys == "learning_rate"
+
+
+def test_old_style_sft_charts_have_one_point_per_step():
+    named = by_testid(build_charts(job(OLD_SFT)))
+    assert named["chart-loss"].points == N
+    assert named["chart-learning-rate"].points == N
+    loss = named["chart-loss"].series[0]
+    assert loss.x == [float(s) for s in range(1, N + 1)]
+    assert loss.x_label == "Step"
+    assert loss.y[0] == 4.2
+    assert loss.y[-1] == pytest.approx(0.9)
+
+
+def test_val_loss_chart_draws_a_lone_eval_point_with_markers():
+    val = by_testid(build_charts(job(OLD_SFT)))["chart-val-loss"]
+    assert val.markers is True
+    assert val.points == 1
+    series = val.series[0]
+    assert series.y == [None] * (N - 1) + [0.92]
+    assert series.x[-1] == float(N)
+    assert series.bad == []
+    assert series.unusable == 0
+    assert val.empty_reason is None
+
+
+def test_val_loss_chart_figure_draws_markers_for_the_lone_point():
+    val = by_testid(build_charts(job(OLD_SFT)))["chart-val-loss"]
+    line = json.loads(figure_json(val))["data"][0]
+    assert "markers" in line["mode"]
+    assert line["y"][-1] == 0.92
+
+
+def test_sft_without_any_eval_yet_has_an_empty_val_loss_chart_that_says_why():
+    metrics = dict(OLD_SFT, val_loss=[None] * N)
+    val = by_testid(build_charts(job(metrics)))["chart-val-loss"]
+    assert val.series == ()
+    assert val.empty_reason == "No evaluation has run yet."
+
+
+def test_sft_with_no_series_at_all_still_shows_the_three_charts_empty():
+    charts = build_charts(job({"train/steps": 0}))
+    assert [(c.testid, c.series) for c in charts] == [
+        ("chart-loss", ()), ("chart-val-loss", ()), ("chart-learning-rate", ())]
+    assert all(c.empty_reason for c in charts)
+
+
+# --- (b) API.md namespaced SFT example --------------------------------------------------------
+
+NAMESPACED_SFT = {
+    "train/steps": 3, "train/num_examples": 40, "train/num_tokens_processed": 51234,
+    "train/epochs_completed": 1.0, "steps": [1, 2, 3], "train/loss": [1.91, 1.42, 1.18],
+    "train_loss": [1.91, 1.42, 1.18], "train/loss_last": 1.18, "train/loss_mean": 1.5033,
+    "train/loss_best": 1.18, "train/learning_rate": [0.0001, 0.0001, 0.0001],
+    "learning_rate": [0.0001, 0.0001, 0.0001], "eval/num_examples": 10, "eval/loss": 1.27,
+    "eval/steps": [3], "eval/loss_history": [1.27],
+}
+
+
+def test_namespaced_sft_prefers_train_loss_over_its_alias():
+    named = by_testid(build_charts(job(NAMESPACED_SFT)))
+    assert named["chart-loss"].keys == "train/loss"
+    assert named["chart-learning-rate"].keys == "train/learning_rate"
+
+
+def test_namespaced_sft_never_draws_the_old_aliases_anywhere():
+    charts = build_charts(job(NAMESPACED_SFT))
+    keys = drawn_keys(charts)
+    assert "train_loss" not in keys
+    assert "learning_rate" not in keys
+    assert sorted(keys) == ["eval/loss_history", "train/learning_rate", "train/loss"]
+    assert len(charts) == 3
+
+
+def test_namespaced_sft_val_loss_is_eval_loss_history_on_eval_steps():
+    val = by_testid(build_charts(job(NAMESPACED_SFT)))["chart-val-loss"]
+    series = val.series[0]
+    assert series.key == "eval/loss_history"
+    assert series.x == [3.0]
+    assert series.y == [1.27]
+    assert series.x_label == "Step"
+    assert val.markers is True
+
+
+# --- (c) Tinker RL, scalar summaries only -----------------------------------------------------
+
+TINKER_RL_SCALARS = {
+    "train/steps": 20, "train/num_rollouts": 640, "train/reward_mean": 0.41,
+    "train/reward_max": 1.0, "train/reward_min": 0.0, "async/generation_step": 20,
+    "async/training_step": 20, "async/model_version": 5,
+}
+
+
+def test_tinker_rl_with_scalars_only_has_one_empty_reward_chart():
+    charts = build_charts(job(TINKER_RL_SCALARS, trainer_type="rl"))
+    assert [c.testid for c in charts] == ["chart-reward"]
+    reward = charts[0]
+    assert reward.series == ()
+    assert reward.points == 0
+
+
+def test_empty_reward_chart_names_the_scalar_reward_summaries():
+    reward = build_charts(job(TINKER_RL_SCALARS, trainer_type="rl"))[0]
+    assert reward.empty_reason is not None
+    for key in ("train/reward_mean", "train/reward_max", "train/reward_min"):
+        assert key in reward.empty_reason
+
+
+def test_empty_reward_chart_without_summaries_says_no_series_was_published():
+    reward = build_charts(job({}, trainer_type="rl"))[0]
+    assert reward.testid == "chart-reward"
+    assert reward.empty_reason == "No per-step reward series has been published for this job."
+
+
+def test_rl_job_has_no_empty_loss_or_learning_rate_charts():
+    testids = {c.testid for c in build_charts(job(TINKER_RL_SCALARS, trainer_type="rl"))}
+    assert not testids & {"chart-loss", "chart-val-loss", "chart-learning-rate"}
+
+
+def test_sft_job_has_no_reward_chart():
+    assert "chart-reward" not in {c.testid for c in build_charts(job(OLD_SFT))}
+
+
+# --- (d) RL namespaced series -----------------------------------------------------------------
+
+RL_SERIES = {
+    "train/steps": 4, "train/reward_mean": 0.5,
+    "steps": [1, 2, 3, 4],
+    "train/reward": [0.1, 0.3, 0.5, 0.6],
+    "train/reward_max_per_step": [0.5, 0.8, 1.0, 1.0],
+    "train/reward_min_per_step": [0.0, 0.0, 0.1, 0.2],
+    "eval/steps": [2, 4],
+    "eval/reward": [0.25, 0.55],
+    "eval/reward_max": [0.9, 1.0],
+    "eval/extraction_failed_rate": [0.1, 0.05],
+}
+
+
+def test_rl_reward_chart_draws_train_reward_and_eval_reward_each_on_its_axis():
+    reward = by_testid(build_charts(job(RL_SERIES, trainer_type="rl")))["chart-reward"]
+    assert reward.keys == "train/reward eval/reward"
+    train, evaluation = reward.series
+    assert train.x == [1.0, 2.0, 3.0, 4.0]
+    assert train.y == [0.1, 0.3, 0.5, 0.6]
+    assert evaluation.x == [2.0, 4.0]
+    assert evaluation.y == [0.25, 0.55]
+    assert reward.empty_reason is None
+
+
+def test_rl_other_series_get_their_own_charts_grouped_by_base_name():
+    charts = build_charts(job(RL_SERIES, trainer_type="rl"))
+    assert set(others(charts)) == {
+        "train/reward_max_per_step", "train/reward_min_per_step", "eval/reward_max",
+        "eval/extraction_failed_rate",
+    }
+    assert others(charts)["eval/extraction_failed_rate"].title == "extraction failed rate"
+    assert others(charts)["eval/reward_max"].series[0].x == [2.0, 4.0]
+
+
+def test_train_and_eval_series_with_one_base_name_share_a_chart_train_first():
+    metrics = {"steps": [1, 2, 3], "eval/steps": [3],
+               "eval/kl": [0.2], "train/kl": [0.1, 0.2, 0.3]}
+    chart = others(build_charts(job(metrics, trainer_type="rl")))["train/kl eval/kl"]
+    assert chart.title == "kl"
+    assert [s.x for s in chart.series] == [[1.0, 2.0, 3.0], [3.0]]
+
+
+def test_an_eval_only_reward_series_is_drawn_on_the_reward_chart():
+    metrics = {"eval/steps": [5, 10], "eval/reward": [0.2, 0.4]}
+    charts = build_charts(job(metrics, trainer_type="rl"))
+    reward = by_testid(charts)["chart-reward"]
+    assert reward.keys == "eval/reward"
+    assert reward.empty_reason is None
+    assert others(charts) == {}
+
+
+def test_running_rl_per_step_bookkeeping_series_are_charted():
+    metrics = dict(RL_SERIES, **{"train/staleness": [0, 1, 1, 2]})
+    assert "train/staleness" in others(build_charts(job(metrics, trainer_type="rl")))
+
+
+# --- (e) Ray keys -----------------------------------------------------------------------------
+
+RAY = {
+    "steps": [1, 2, 3],
+    "loss": [0.9, 0.7, 0.6],
+    "pg_loss": [0.5, 0.4, 0.3],
+    "kl_loss": [0.01, 0.02, 0.02],
+    "reward_mean": [0.1, 0.2, 0.4],
+    "learning_rate": [1e-6, 1e-6, 1e-6],
+}
+
+
+def test_ray_keys_map_to_loss_reward_and_learning_rate_charts():
+    named = by_testid(build_charts(job(RAY, trainer_type="rl", backend="ray")))
+    assert named["chart-loss"].keys == "loss"
+    assert named["chart-reward"].keys == "reward_mean"
+    assert named["chart-learning-rate"].keys == "learning_rate"
+    assert named["chart-reward"].series[0].y == [0.1, 0.2, 0.4]
+
+
+def test_ray_pg_loss_and_kl_loss_get_their_own_charts():
+    charts = build_charts(job(RAY, trainer_type="rl", backend="ray"))
+    assert set(others(charts)) == {"pg_loss", "kl_loss"}
+    assert others(charts)["kl_loss"].title == "kl loss"
+    assert sorted(drawn_keys(charts)) == sorted(k for k in RAY if k != "steps")
+
+
+def test_ray_rl_job_without_evaluation_has_no_val_loss_chart():
+    named = by_testid(build_charts(job(RAY, trainer_type="rl", backend="ray")))
+    assert "chart-val-loss" not in named
+
+
+# --- (f) accuracy -----------------------------------------------------------------------------
+
+
+def test_accuracy_series_get_the_accuracy_chart():
+    metrics = dict(OLD_SFT, **{"train/accuracy": [0.5] * N, "eval/steps": [N],
+                               "eval/accuracy": [0.61]})
+    charts = build_charts(job(metrics))
+    accuracy = by_testid(charts)["chart-accuracy"]
+    assert accuracy.keys == "train/accuracy eval/accuracy"
+    assert accuracy.series[1].x == [float(N)]
+    assert others(charts) == {}
+
+
+def test_no_accuracy_chart_without_an_accuracy_series():
+    assert "chart-accuracy" not in by_testid(build_charts(job(OLD_SFT)))
+
+
+# --- (g) x-axis fallbacks ---------------------------------------------------------------------
+
+
+def test_x_axis_falls_back_to_epochs_when_steps_has_another_length():
+    metrics = {"steps": [1, 2], "epochs": [0.5, 1.0, 1.5], "train_loss": [3.0, 2.0, 1.0]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"].series[0]
+    assert loss.x == [0.5, 1.0, 1.5]
+    assert loss.x_label == "Epoch"
+
+
+def test_x_axis_falls_back_to_one_to_n_when_neither_steps_nor_epochs_fit():
+    metrics = {"steps": [1, 2], "epochs": [1], "train_loss": [3.0, 2.0, 1.0, 0.5]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"].series[0]
+    assert loss.x == [1.0, 2.0, 3.0, 4.0]
+    assert loss.x_label != "Step"
+    assert loss.x_label != "Epoch"
+
+
+def test_x_axis_skips_a_steps_list_with_a_hole_in_it():
+    metrics = {"steps": [1, None, 3], "train_loss": [3.0, 2.0, 1.0]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"].series[0]
+    assert loss.x == [1.0, 2.0, 3.0]
+    assert loss.x_label != "Step"
+
+
+def test_eval_series_do_not_use_the_train_steps_axis():
+    metrics = {"steps": [10, 20], "eval/steps": [20, 40], "eval/loss_history": [1.5, 1.2]}
+    val = by_testid(build_charts(job(metrics)))["chart-val-loss"].series[0]
+    assert val.x == [20.0, 40.0]
+
+
+def test_axis_keys_are_never_charted_themselves():
+    metrics = {"steps": [1, 2], "epochs": [1, 2], "eval/steps": [2], "eval/epochs": [2]}
+    assert drawn_keys(build_charts(job(metrics))) == []
+
+
+# --- (h) NaN, Infinity, null, junk -------------------------------------------------------------
+
+
+def test_nan_and_infinity_floats_are_counted_and_keep_their_positions():
+    metrics = {"steps": [1, 2, 3, 4, 5],
+               "train_loss": [2.0, float("nan"), 1.5, float("inf"), float("-inf")]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"]
+    series = loss.series[0]
+    assert series.y == [2.0, None, 1.5, None, None]
+    assert series.bad == [1, 3, 4]
+    assert len(series.x) == 5
+    assert loss.bad_count == 3
+    assert loss.points == 2
+
+
+@pytest.mark.parametrize("word", ["NaN", "nan", "Infinity", "-Infinity", "inf", " -inf "])
+def test_nan_and_infinity_strings_are_counted_as_bad(word):
+    metrics = {"steps": [1, 2, 3], "train_loss": [2.0, word, 1.0]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"]
+    assert loss.series[0].bad == [1]
+    assert loss.series[0].y == [2.0, None, 1.0]
+    assert loss.bad_count == 1
+    assert loss.unusable_count == 0
+
+
+def test_an_int_too_large_for_a_float_is_counted_as_bad_not_dropped():
+    metrics = {"steps": [1, 2], "train_loss": [1.0, 10**400]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"]
+    assert loss.series[0].bad == [1]
+
+
+def test_null_is_a_gap_not_a_bad_value():
+    metrics = {"steps": [1, 2, 3], "train_loss": [2.0, None, 1.0]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"]
+    assert loss.series[0].y == [2.0, None, 1.0]
+    assert loss.bad_count == 0
+    assert loss.unusable_count == 0
+    assert loss.points == 2
+
+
+def test_junk_strings_and_objects_are_counted_as_unusable():
+    metrics = {"steps": [1, 2, 3, 4, 5, 6],
+               "train_loss": [2.0, "loss!", {"v": 1}, [1.0], True, "1.25"]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"]
+    series = loss.series[0]
+    assert series.y == [2.0, None, None, None, None, 1.25]
+    assert series.unusable == 4
+    assert loss.unusable_count == 4
+    assert loss.bad_count == 0
+    assert series.x == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+def test_an_all_nan_series_is_still_charted_with_every_value_counted():
+    metrics = {"steps": [1, 2], "train_loss": ["NaN", float("nan")]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"]
+    assert loss.keys == "train_loss"
+    assert loss.bad_count == 2
+    assert loss.points == 0
+
+
+def test_scalars_strings_and_maps_are_not_series():
+    metrics = {"steps": [1, 2], "train/loss_last": 1.0, "notes": "hello",
+               "nested": {"a": [1, 2]}, "empty": [], "labels": ["a", "b"], "nulls": [None]}
+    assert drawn_keys(build_charts(job(metrics))) == []
+
+
+# --- (i) small values -------------------------------------------------------------------------
+
+
+def test_a_tiny_learning_rate_is_kept_exactly():
+    metrics = {"steps": [1, 2, 3], "learning_rate": [1e-7, 1e-7, 5e-8]}
+    lr = by_testid(build_charts(job(metrics)))["chart-learning-rate"]
+    assert lr.series[0].y == [1e-7, 1e-7, 5e-8]
+    data = json.loads(figure_json(lr))["data"][0]
+    assert data["y"] == [1e-7, 1e-7, 5e-8]
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def reject_constant(name):
+    raise AssertionError(f"{name} literal in figure JSON")
+
+
+def test_figure_json_is_valid_json_with_uirevision_set():
+    loss = by_testid(build_charts(job(OLD_SFT)))["chart-loss"]
+    figure = json.loads(figure_json(loss), parse_constant=reject_constant)
+    assert figure["layout"]["uirevision"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Step"
+    assert len(figure["data"]) == 1
+    assert figure["data"][0]["name"] == "train_loss"
+    assert figure["data"][0]["x"] == list(range(1, N + 1))
+
+
+def test_figure_json_marks_bad_values_with_a_marker_trace_and_no_nan_literal():
+    metrics = {"steps": [1, 2, 3, 4], "train_loss": [2.0, float("nan"), "Infinity", 1.0]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"]
+    text = figure_json(loss)
+    assert "NaN," not in text
+    assert "Infinity" not in text
+    figure = json.loads(text, parse_constant=reject_constant)
+    line, marks = figure["data"]
+    assert line["y"] == [2.0, None, None, 1.0]
+    assert marks["mode"] == "markers"
+    assert marks["x"] == [2, 3]
+    assert all(math.isfinite(y) for y in marks["y"])
+    assert marks["y"] == [2.0, 2.0]
+    assert "train_loss" in marks["name"]
+    assert figure["layout"]["showlegend"] is True
+
+
+def test_figure_json_of_a_series_starting_with_nan_puts_the_marker_on_the_next_value():
+    metrics = {"steps": [1, 2], "train_loss": ["nan", 3.0]}
+    loss = by_testid(build_charts(job(metrics)))["chart-loss"]
+    marks = json.loads(figure_json(loss), parse_constant=reject_constant)["data"][1]
+    assert marks["y"] == [3.0]
+
+
+def test_figure_json_with_two_series_shows_a_legend():
+    reward = by_testid(build_charts(job(RL_SERIES, trainer_type="rl")))["chart-reward"]
+    figure = json.loads(figure_json(reward), parse_constant=reject_constant)
+    assert [t["name"] for t in figure["data"]] == ["train/reward", "eval/reward"]
+    assert figure["layout"]["showlegend"] is True
