@@ -10,6 +10,7 @@ from flask import Flask
 
 from dashboard import config
 from dashboard.sources import JobSource, build_source
+from dashboard.sources.cache import CachedSource
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +28,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SETTINGS=settings,
-        SOURCE=source or build_source(settings),
+        SOURCE=source or CachedSource(build_source(settings)),
     )
 
     from dashboard import csrf, errors, fragments, pages

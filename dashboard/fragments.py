@@ -27,10 +27,10 @@ bp.url_value_preprocessor(validate_path)
 STOP_POLLING = 286
 
 
-def polled(template: str, **context: Any) -> Response:
-    """Render a fragment about `context["job"]`; 286 once it is terminal, so this is the last poll."""
+def polled(template: str, stop: bool | None = None, **context: Any) -> Response:
+    """Render a fragment; 286 (the last poll) once `stop`, by default once the job is terminal."""
     response = make_response(render_template(template, **context))
-    response.status_code = STOP_POLLING if context["job"].terminal else 200
+    response.status_code = STOP_POLLING if (context["job"].terminal if stop is None else stop) else 200
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -56,17 +56,21 @@ def artifacts(org: str, workspace: str, job_id: str) -> Response:
 
 @bp.get(JOB + "/logs")
 def logs(org: str, workspace: str, job_id: str) -> Response:
-    """Log entries the browser has not seen yet, and the poller for the next ones."""
+    """Log entries the browser has not seen yet, and the poller for the next ones.
+
+    The job and its logs are read concurrently (and may come from the short cache), so the
+    first poll that sees a terminal job may hold logs from just before the end. It asks for
+    one more poll (`final=1`); that one reads logs younger than the terminal status and stops.
+    """
     after = max(0, request.args.get("after", 0, type=int) or 0)
+    final = request.args.get("final") == "1"
     source = current.source()
     raw_job, raw_logs = gather(lambda: source.get_job(org, workspace, job_id),
                                lambda: source.get_logs(org, workspace, job_id))
     job = Job.from_api(raw_job)
-    if job.terminal:
-        # The two reads raced; read the logs again so the last poll sees the final entries.
-        raw_logs = source.get_logs(org, workspace, job_id)
-    return polled("_logs_update.html", org=org, workspace=workspace,
-                  **logs_view(job, parse_logs(raw_logs), after))
+    done = job.terminal and final
+    return polled("_logs_update.html", stop=done, org=org, workspace=workspace, log_done=done,
+                  log_final=job.terminal, **logs_view(job, parse_logs(raw_logs), after))
 
 
 @bp.get(JOB + "/charts")

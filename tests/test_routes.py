@@ -203,13 +203,20 @@ def test_logs_fragment_returns_only_new_entries(client: FlaskClient, clock: Cloc
     assert new and new[0] == cursor and new == list(range(cursor, cursor + len(new)))
 
 
-def test_logs_fragment_sends_the_final_entries_with_286(client: FlaskClient, clock: Clock) -> None:
+def test_logs_fragment_polls_once_more_after_the_end_then_says_286(
+    client: FlaskClient, clock: Clock
+) -> None:
     clock.now += RUN_SECONDS + 1
-    response = client.get(f"{JOBS}/{RUNNING_FIRST_ID}/logs?after=0")
-    assert response.status_code == 286
-    html = response.get_data(as_text=True)
+    first = client.get(f"{JOBS}/{RUNNING_FIRST_ID}/logs?after=0")
+    assert first.status_code == 200
+    html = first.get_data(as_text=True)
     assert "Training complete" in html
-    assert "hx-trigger" not in html
+    cursor = int(re.search(r'data-cursor="(\d+)"', html).group(1))
+    assert f"logs?after={cursor}&amp;final=1" in html
+    last = client.get(f"{JOBS}/{RUNNING_FIRST_ID}/logs?after={cursor}&final=1")
+    assert last.status_code == 286
+    assert "hx-trigger" not in last.get_data(as_text=True)
+    assert "data-index" not in last.get_data(as_text=True)
 
 
 def test_artifacts_and_charts_fragments_render(client: FlaskClient, clock: Clock) -> None:

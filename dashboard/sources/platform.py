@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from http import HTTPStatus
@@ -40,6 +41,8 @@ class PlatformSource:
         self.base = api_base(settings.server)
         self.timeout = timeout
         self._key = settings.api_key or ""
+        # Cache entries are scoped by a fingerprint of server and key, never by the key itself.
+        self.cache_scope = hashlib.sha256(f"{self.base}\0{self._key}".encode()).hexdigest()[:16]
         self.session = requests.Session()
         # A page makes three reads at once from each request thread: keep those sockets pooled.
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
