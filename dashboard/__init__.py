@@ -31,11 +31,12 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         SOURCE=source or CachedSource(build_source(settings)),
     )
 
-    from dashboard import csrf, errors, fragments, pages
+    from dashboard import assets, csrf, errors, fragments, pages
 
     app.jinja_env.globals["csrf_token"] = csrf.token
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(fragments.bp)
     errors.register(app)
+    assets.register(app)
     return app

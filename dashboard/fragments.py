@@ -10,16 +10,20 @@ A response for a terminal job carries HTTP 286, which tells htmx to stop polling
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request
 from werkzeug.wrappers import Response
 
 from dashboard import current
-from dashboard.models import Job, parse_artifacts, parse_logs
+from dashboard.models import Job, log_items, parse_artifacts, parse_logs
 from dashboard.pages import JOB, validate_path
 from dashboard.sources import gather
+from dashboard.views.charts import build_charts
+from dashboard.views.figures import zoom_json
 from dashboard.views.pane import artifacts_view, charts_view, logs_view, summary_view
 
 bp = Blueprint("fragments", __name__)
@@ -67,10 +71,10 @@ def logs(org: str, workspace: str, job_id: str) -> Response:
     source = current.source()
     raw_job, raw_logs = gather(lambda: source.get_job(org, workspace, job_id),
                                lambda: source.get_logs(org, workspace, job_id))
-    job = Job.from_api(raw_job)
+    job, items = Job.from_api(raw_job), log_items(raw_logs)
     done = job.terminal and final
     return polled("_logs_update.html", stop=done, org=org, workspace=workspace, log_done=done,
-                  log_final=job.terminal, **logs_view(job, parse_logs(raw_logs), after))
+                  log_final=job.terminal, **logs_view(job, parse_logs(items, after), len(items), after))
 
 
 @bp.get(JOB + "/charts")
@@ -78,3 +82,55 @@ def charts(org: str, workspace: str, job_id: str) -> Response:
     """The charts section, for app.js to merge into the plots on screen."""
     job = Job.from_api(current.source().get_job(org, workspace, job_id))
     return polled("_charts.html", org=org, workspace=workspace, **charts_view(job))
+
+
+def finite_arg(name: str) -> float | None:
+    """A finite float query argument, or None."""
+    value = request.args.get(name, type=float)
+    return value if value is not None and math.isfinite(value) else None
+
+
+@bp.get(JOB + "/charts/zoom")
+def chart_zoom(org: str, workspace: str, job_id: str) -> Response:
+    """One chart's traces over an x range at full resolution within the point budget."""
+    job = Job.from_api(current.source().get_job(org, workspace, job_id))
+    wanted = request.args.get("chart", "")
+    chart = next((c for c in build_charts(job) if c.id == wanted and c.series), None)
+    if chart is None:
+        abort(404, description=f"no chart {wanted!r} with data in this job")
+    pixels = request.args.get("px", 600, type=int) or 600
+    body = zoom_json(chart, finite_arg("x0"), finite_arg("x1"), budget=2 * pixels)
+    response = make_response(body)
+    response.mimetype = "application/json"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+EARLIER_PAGE = 1000
+
+
+@bp.get(JOB + "/logs/earlier")
+def logs_earlier(org: str, workspace: str, job_id: str) -> Response:
+    """The page of log entries just before position `before`, for "load earlier"."""
+    before = max(0, request.args.get("before", 0, type=int) or 0)
+    source = current.source()
+    raw_job, raw_logs = gather(lambda: source.get_job(org, workspace, job_id),
+                               lambda: source.get_logs(org, workspace, job_id))
+    job, items = Job.from_api(raw_job), log_items(raw_logs)
+    before = min(before, len(items))
+    start = max(0, before - EARLIER_PAGE)
+    entries = parse_logs(items[:before], start)
+    return polled("_logs_earlier.html", stop=False, org=org, workspace=workspace,
+                  **logs_view(job, entries, len(items)))
+
+
+@bp.get(JOB + "/logs.jsonl")
+def logs_download(org: str, workspace: str, job_id: str) -> Response:
+    """Every log entry of the job, one JSON object a line, as a download."""
+    items = log_items(current.source().get_logs(org, workspace, job_id))
+    body = "".join(json.dumps(item, ensure_ascii=False, default=str) + "\n" for item in items)
+    response = make_response(body)
+    response.mimetype = "application/x-ndjson"
+    response.headers["Content-Disposition"] = f'attachment; filename="{job_id}-logs.jsonl"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -208,13 +208,18 @@ class LogEntry:
         )
 
 
-def parse_logs(items: Any) -> list[LogEntry]:
-    """Turn a logs payload (`{items: [...]}` or a bare list) into entries."""
-    if isinstance(items, dict):
-        items = items.get("items")
-    if not isinstance(items, list):
-        return []
-    return [LogEntry.from_api(i, item) for i, item in enumerate(items)]
+def log_items(payload: Any) -> list[Any]:
+    """The raw entries of a logs payload (`{items: [...]}` or a bare list); [] when unusable."""
+    if isinstance(payload, dict):
+        payload = payload.get("items")
+    return payload if isinstance(payload, list) else []
+
+
+def parse_logs(payload: Any, start: int = 0) -> list[LogEntry]:
+    """Parse the entries of a logs payload from position `start` on, keeping their positions."""
+    items = log_items(payload)
+    start = max(0, start)
+    return [LogEntry.from_api(start + i, item) for i, item in enumerate(items[start:])]
 
 
 def parse_artifacts(payload: Any) -> dict[str, Any]:

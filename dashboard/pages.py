@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from dashboard import csrf, current
@@ -86,11 +96,16 @@ def job_list(org: str, workspace: str) -> str:
 
 
 @bp.get(JOB)
-def job_page(org: str, workspace: str, job_id: str) -> str:
-    """The job pane."""
+def job_page(org: str, workspace: str, job_id: str) -> Response:
+    """The job pane; a finished job's page revalidates with an ETag, so a repeat visit is a 304."""
     pane = load_pane(current.source(), org, workspace, job_id)
-    return render_template("job.html", org=org, workspace=workspace,
-                           **pane_view(pane, datetime.now(UTC)))
+    response = make_response(render_template("job.html", org=org, workspace=workspace,
+                                             **pane_view(pane, datetime.now(UTC))))
+    response.headers["Cache-Control"] = "private, no-cache"
+    if pane.job.terminal:
+        response.add_etag(weak=True)
+        response.make_conditional(request)
+    return response
 
 
 @bp.route(JOB + "/<any(cancel, retry):action>", methods=["GET", "POST"])

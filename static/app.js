@@ -10,12 +10,56 @@
   function drawPlot(el) {
     var figure = JSON.parse(el.getAttribute("data-figure"));
     el.removeAttribute("data-figure");
-    return window.Plotly.newPlot(el, figure.data, figure.layout, PLOT_CONFIG);
+    return window.Plotly.newPlot(el, figure.data, figure.layout, PLOT_CONFIG).then(function () {
+      el.on("plotly_relayout", function (change) { onRelayout(el, change); });
+    });
   }
 
   function drawCharts(root) {
     if (!window.Plotly) return;
     root.querySelectorAll(".plot[data-figure]").forEach(drawPlot);
+  }
+
+  // ---- zoom: the server sends the visible range again at full resolution ----
+  function zoomedRange(plot) {
+    var axis = plot.layout && plot.layout.xaxis;
+    return axis && axis.autorange === false && axis.range ? axis.range.slice() : null;
+  }
+
+  function onRelayout(plot, change) {
+    if (plot._dnUpdating) return;
+    if (change["xaxis.autorange"] || change["xaxis.range[0]"] !== undefined || change["xaxis.range"]) {
+      fetchRange(plot, zoomedRange(plot));
+    }
+  }
+
+  function fetchRange(plot, range) {
+    var section = document.getElementById("charts");
+    var chart = plot.closest("figure.chart");
+    if (!section || !chart) return;
+    var url = section.dataset.pollUrl + "/zoom?chart=" + encodeURIComponent(chart.dataset.chartId) +
+      "&px=" + Math.max(100, Math.round(plot.clientWidth || 600));
+    if (range) url += "&x0=" + encodeURIComponent(range[0]) + "&x1=" + encodeURIComponent(range[1]);
+    var ticket = (plot._dnTicket || 0) + 1;
+    plot._dnTicket = ticket;
+    chart.dataset.zooming = "true";
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (result) {
+        if (plot._dnTicket !== ticket) return;  // a newer zoom won
+        plot._dnUpdating = true;
+        return window.Plotly.react(plot, result.data, plot.layout, PLOT_CONFIG).then(function () {
+          plot._dnUpdating = false;
+          var badge = chart.querySelector("[data-testid=chart-badge]");
+          if (badge) badge.textContent = result.badge;
+          chart.dataset.range = range ? range.join(",") : "";
+          delete chart.dataset.zooming;
+        });
+      })
+      .catch(function () { plot._dnUpdating = false; delete chart.dataset.zooming; });
   }
 
   // Merge a freshly rendered charts section into the one on screen: plots are updated in
@@ -36,9 +80,15 @@
       var c = currentCharts[i];
       var freshPlot = f.querySelector(".plot[data-figure]");
       var currentPlot = c.querySelector(".plot");
-      if (freshPlot && currentPlot && currentPlot.data) {
+      if (freshPlot && currentPlot && currentPlot.data && zoomedRange(currentPlot)) {
+        fetchRange(currentPlot, zoomedRange(currentPlot));  // keep the zoom at full resolution
+        c.dataset.series = f.dataset.series;
+      } else if (freshPlot && currentPlot && currentPlot.data) {
         var figure = JSON.parse(freshPlot.getAttribute("data-figure"));
-        window.Plotly.react(currentPlot, figure.data, figure.layout, PLOT_CONFIG);
+        currentPlot._dnUpdating = true;
+        window.Plotly.react(currentPlot, figure.data, figure.layout, PLOT_CONFIG).then(function () {
+          currentPlot._dnUpdating = false;
+        });
         var badge = f.querySelector("[data-testid=chart-badge]");
         var oldBadge = c.querySelector("[data-testid=chart-badge]");
         if (badge && oldBadge) oldBadge.replaceWith(badge);
@@ -139,10 +189,38 @@
     document.getElementById("jump-latest").addEventListener("click", scrollToLatest);
   }
 
+  // The page keeps at most LOG_WINDOW entries; older ones go behind "load earlier".
+  var LOG_WINDOW = 5000;
+  function trimLogs(list) {
+    var entries = list.querySelectorAll(".log-entry");
+    var extra = entries.length - LOG_WINDOW;
+    if (extra <= 0) return;
+    for (var i = 0; i < extra; i++) entries[i].remove();
+    var first = entries[extra].dataset.index;
+    var earlier = document.getElementById("logs-earlier");
+    if (!earlier) {
+      var base = document.getElementById("charts").dataset.pollUrl.replace(/\/charts$/, "");
+      earlier = document.createElement("li");
+      earlier.id = "logs-earlier";
+      earlier.className = "logs-earlier";
+      var link = document.createElement("a");
+      link.href = base + "/logs.jsonl";
+      link.setAttribute("hx-target", "#logs-earlier");
+      link.setAttribute("hx-swap", "outerHTML");
+      link.dataset.testid = "logs-load-earlier";
+      earlier.appendChild(link);
+      list.insertBefore(earlier, list.firstChild);
+    }
+    var anchor = earlier.querySelector("a");
+    anchor.setAttribute("hx-get", anchor.href.replace(/logs\.jsonl$/, "logs/earlier?before=" + first));
+    anchor.textContent = "Load earlier entries (" + Number(first).toLocaleString("en-US") + " before these)";
+    window.htmx.process(earlier);
+  }
+
   document.addEventListener("htmx:oobAfterSwap", function (evt) {
     var list = logList();
     if (!list || evt.detail.target !== list) return;
-    if (following) scrollToLatest();
+    if (following) { trimLogs(list); scrollToLatest(); }
     else document.getElementById("jump-latest").hidden = false;
   });
   document.addEventListener("htmx:afterSettle", function () {

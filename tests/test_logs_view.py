@@ -76,14 +76,13 @@ def test_huge_data_is_truncated_with_a_note():
 
 
 def test_logs_view_returns_entries_after_the_cursor_and_the_next_cursor():
-    entries = parse_logs(ITEMS)
-    view = logs_view(None, entries, after=2)
+    view = logs_view(None, parse_logs(ITEMS, 2), len(ITEMS), after=2)
     assert [r.index for r in view["log_rows"]] == [2, 3, 4]
     assert view["log_cursor"] == 5
     assert view["log_total"] == 5
 
 
 def test_logs_view_past_the_end_returns_nothing_and_keeps_the_cursor():
-    view = logs_view(None, parse_logs(ITEMS), after=9)
+    view = logs_view(None, parse_logs(ITEMS, 9), len(ITEMS), after=9)
     assert view["log_rows"] == []
     assert view["log_cursor"] == 9

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dashboard.models import Job, LogEntry, parse_artifacts, parse_logs
+from dashboard.models import Job, LogEntry, log_items, parse_artifacts, parse_logs
 
 
 class SourceError(Exception):
@@ -57,9 +57,11 @@ class Pane:
 
     job: Job
     artifacts: dict[str, Any]
-    logs: list[LogEntry]
+    logs: list[LogEntry]  # the newest LOG_WINDOW entries
+    log_total: int
 
 
+LOG_WINDOW = 5000  # log entries a page shows; older ones are behind "load earlier"
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="upstream")
 
 
@@ -77,7 +79,9 @@ def load_pane(source: JobSource, org: str, workspace: str, job_id: str) -> Pane:
         lambda: source.get_artifacts(*scope),
         lambda: source.get_logs(*scope),
     )
-    return Pane(Job.from_api(job), parse_artifacts(artifacts), parse_logs(logs))
+    items = log_items(logs)
+    start = max(0, len(items) - LOG_WINDOW)
+    return Pane(Job.from_api(job), parse_artifacts(artifacts), parse_logs(items, start), len(items))
 
 
 def parse_page(payload: Any, page: int, page_size: int) -> JobPage:

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from dashboard.models import Job
 
 AXIS_KEYS = frozenset({"steps", "epochs", "eval/steps", "eval/epochs"})
@@ -16,16 +18,21 @@ REWARD_KEYS = ("train/reward", "reward", "reward_mean")
 NON_FINITE_WORDS = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Series:
-    """One metric series, cleaned: numbers, `None` gaps, and its NaN/Inf positions."""
+    """One metric series, cleaned: `y` holds NaN for nulls and NaN/Inf alike; `bad` says which."""
 
     key: str
-    x: list[float]
-    y: list[float | None]
+    x: np.ndarray  # float64, on the series' axis
+    y: np.ndarray  # float64; NaN where nothing can be drawn
     x_label: str
-    bad: list[int] = field(default_factory=list)  # positions of NaN / Inf values
+    bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # NaN/Inf positions
     unusable: int = 0  # values that were neither numbers nor null
+
+    @property
+    def points(self) -> int:
+        """How many drawable values it has."""
+        return int(np.isfinite(self.y).sum())
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,11 @@ class Chart:
     series: tuple[Series, ...]
     empty_reason: str | None = None
     markers: bool = False
+
+    @property
+    def id(self) -> str:
+        """A name for the chart that stays the same while its data grows."""
+        return f"{self.testid}:{self.title}"
 
     @property
     def keys(self) -> str:
@@ -56,7 +68,7 @@ class Chart:
     @property
     def points(self) -> int:
         """How many drawable points it has."""
-        return sum(sum(v is not None for v in s.y) for s in self.series)
+        return sum(s.points for s in self.series)
 
 
 def number(value: Any) -> tuple[float | None, bool, bool]:
@@ -94,30 +106,60 @@ def is_series(value: Any) -> bool:
     return False
 
 
-def axis(metrics: dict[str, Any], key: str, length: int) -> tuple[list[float], str]:
+def values(raw: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    """A series as float64 with NaN for anything undrawable, its NaN/Inf positions, and junk count.
+
+    The fast path lets numpy convert the whole list (None becomes NaN); only when that fails,
+    or when booleans or nulls must be told apart from NaN, does it look at single values.
+    """
+    # count() runs at C speed; True == 1, so only a hit there needs the slower look for booleans.
+    if (raw.count(True) or raw.count(False)) and any(type(v) is bool for v in raw):
+        return _values_slowly(raw)
+    try:
+        array = np.array(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return _values_slowly(raw)
+    if array.ndim != 1:
+        return _values_slowly(raw)
+    undrawable = ~np.isfinite(array)
+    bad = np.flatnonzero(undrawable)
+    if len(bad) and raw.count(None):
+        bad = np.array([i for i in bad.tolist() if raw[i] is not None], dtype=np.int64)
+    array[undrawable] = np.nan
+    return array, bad, 0
+
+
+def _values_slowly(raw: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    """The value-by-value reading of a series holding strings, objects or booleans."""
+    array = np.full(len(raw), np.nan)
+    bad: list[int] = []
+    unusable = 0
+    for position, item in enumerate(raw):
+        value, is_bad, is_unusable = number(item)
+        if value is not None:
+            array[position] = value
+        elif is_bad:
+            bad.append(position)
+        unusable += is_unusable
+    return array, np.array(bad, dtype=np.int64), unusable
+
+
+def axis(metrics: dict[str, Any], key: str, length: int) -> tuple[np.ndarray, str]:
     """The x values for a series: `steps` (or `eval/steps`), else `epochs`, else 1..N."""
     prefix = "eval/" if key.startswith("eval/") else ""
     for name, label in ((f"{prefix}steps", "Step"), (f"{prefix}epochs", "Epoch")):
-        values = metrics.get(name)
-        if isinstance(values, list) and len(values) == length:
-            xs = [number(v)[0] for v in values]
-            if all(x is not None for x in xs):
-                return [x for x in xs if x is not None], label
-    return [float(i) for i in range(1, length + 1)], "Point"
+        candidate = metrics.get(name)
+        if isinstance(candidate, list) and len(candidate) == length:
+            xs, bad, unusable = values(candidate)
+            if not len(bad) and not unusable and np.isfinite(xs).all():
+                return xs, label
+    return np.arange(1, length + 1, dtype=np.float64), "Point"
 
 
 def series(metrics: dict[str, Any], key: str) -> Series:
     """Clean one series and put it on its axis."""
     raw = metrics[key]
-    ys: list[float | None] = []
-    bad: list[int] = []
-    unusable = 0
-    for position, item in enumerate(raw):
-        value, is_bad, is_unusable = number(item)
-        ys.append(value)
-        if is_bad:
-            bad.append(position)
-        unusable += is_unusable
+    ys, bad, unusable = values(raw)
     xs, label = axis(metrics, key, len(raw))
     return Series(key, xs, ys, label, bad, unusable)
 

@@ -1,55 +1,114 @@
-"""Plotly figures for chart specs (built in Python, drawn by the app's own plotly.js)."""
+"""Plotly figures for chart specs: downsampled honestly, sent as typed arrays.
+
+Every trace keeps, per bucket of about half a pixel, the minimum and the maximum (so no spike
+is lost), its first and last points and its gaps; NaN/Inf values get their own markers. A
+zoomed view asks again for its x range and gets it at full resolution within the same budget.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
+import numpy as np
 import plotly.graph_objects as go
 
 from dashboard.views.charts import Chart, Series
+from dashboard.views.downsample import DEFAULT_POINTS, MAX_POINTS, minmax_indices, window
 
 COLORS = ("#4f7cff", "#f59e0b", "#10b981", "#e879f9", "#22d3ee", "#f87171")
 BAD_COLOR = "#dc2626"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
-def bad_marker_y(values: list[float | None], position: int) -> float:
-    """Where to put a NaN/Inf marker: at the nearest finite value before it, else after it."""
-    for value in reversed(values[:position]):
-        if value is not None:
-            return value
-    for value in values[position + 1 :]:
-        if value is not None:
-            return value
-    return 0.0
+@dataclass(frozen=True)
+class Rendered:
+    """A chart's figure and what it says about its points."""
+
+    figure: str  # JSON for plotly.js
+    shown: int  # points drawn
+    total: int  # points in the data (in the visible range)
+    bad: int  # NaN / Inf values in the visible range
+
+    @property
+    def badge(self) -> str:
+        """'2,000 of 1,000,000 points · min/max kept · 3 NaN/Inf'."""
+        text = f"{self.total:,} points" if self.shown == self.total else (
+            f"{self.shown:,} of {self.total:,} points · min/max kept")
+        return text + (f" · {self.bad:,} NaN/Inf" if self.bad else "")
 
 
-def traces(item: Series, color: str, markers: bool) -> list[go.Scatter]:
-    """The line of one series, plus a marker trace for its NaN/Inf values."""
-    lone = markers or sum(v is not None for v in item.y) <= 60
-    out = [
-        go.Scatter(
-            x=item.x, y=item.y, name=item.key, mode="lines+markers" if lone else "lines",
-            line={"color": color, "width": 1.6}, marker={"size": 6, "color": color},
-            connectgaps=markers, hovertemplate="%{y:.6g}<extra>" + item.key + "</extra>",
-        )
-    ]
-    if item.bad:
-        out.append(
-            go.Scatter(
-                x=[item.x[i] for i in item.bad],
-                y=[bad_marker_y(item.y, i) for i in item.bad],
-                name=f"NaN/Inf in {item.key}", mode="markers",
-                marker={"symbol": "x", "size": 10, "color": BAD_COLOR},
-                hovertemplate="NaN/Inf at %{x}<extra>" + item.key + "</extra>",
-            )
-        )
-    return out
+def compact_x(x: np.ndarray) -> np.ndarray:
+    """Steps as int32 when they are whole numbers that fit, else float64."""
+    if len(x) and np.all(np.abs(x) < 2**31) and np.all(np.mod(x, 1) == 0):
+        return x.astype(np.int32)
+    return x
 
 
-def figure(chart: Chart) -> go.Figure:
-    """A Plotly figure for a chart whose zoom survives later data updates."""
+def compact_y(y: np.ndarray) -> np.ndarray:
+    """Values as float32 when nothing is lost to its range (1e-7 stays 1e-7), else float64."""
+    finite = np.abs(y[np.isfinite(y)])
+    nonzero = finite[finite > 0]
+    if len(finite) and (finite.max() > FLOAT32_MAX or (len(nonzero) and nonzero.min() < FLOAT32_TINY)):
+        return y
+    return y.astype(np.float32)
+
+
+def nearest_values(y: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """For each position, the nearest finite value before it, else after it, else 0."""
+    finite = np.isfinite(y)
+    if not finite.any():
+        return np.zeros(len(positions))
+    index = np.arange(len(y))
+    before = np.maximum.accumulate(np.where(finite, index, -1))
+    after = np.minimum.accumulate(np.where(finite, index, len(y))[::-1])[::-1]
+    chosen = np.where(before[positions] >= 0, before[positions], after[positions])
+    return y[np.minimum(chosen, len(y) - 1)]
+
+
+def is_sorted(x: np.ndarray) -> bool:
+    """Whether an axis only goes up (then a zoom range maps to one slice of it)."""
+    return bool(len(x) < 2 or np.all(x[1:] >= x[:-1]))
+
+
+def series_traces(
+    item: Series, color: str, markers: bool, x0: float | None, x1: float | None, budget: int
+) -> tuple[list[go.Scatter], int, int, int]:
+    """The traces of one series in [x0, x1], and its (shown, total, bad) counts."""
+    part = window(item.x, x0, x1) if is_sorted(item.x) else slice(0, len(item.x))
+    x, y = item.x[part], item.y[part]
+    keep = minmax_indices(y, budget)
+    xs, ys = x[keep], y[keep]
+    shown, total = int(np.isfinite(ys).sum()), int(np.isfinite(y).sum())
+    dots = markers or shown <= 60
+    traces = [go.Scatter(
+        x=compact_x(xs), y=compact_y(ys), name=item.key, mode="lines+markers" if dots else "lines",
+        line={"color": color, "width": 1.6}, marker={"size": 6, "color": color},
+        connectgaps=markers, hovertemplate="%{y:.6g}<extra>" + item.key + "</extra>",
+    )]
+    bad = item.bad[(item.bad >= part.start) & (item.bad < part.stop)] - part.start
+    if len(bad):
+        drawn = bad if len(bad) <= budget else bad[np.linspace(0, len(bad) - 1, budget).astype(int)]
+        traces.append(go.Scatter(
+            x=compact_x(x[drawn]), y=compact_y(nearest_values(y, drawn)),
+            name=f"NaN/Inf in {item.key}", mode="markers",
+            marker={"symbol": "x", "size": 10, "color": BAD_COLOR},
+            hovertemplate="NaN/Inf at %{x}<extra>" + item.key + "</extra>",
+        ))
+    return traces, shown, total, len(bad)
+
+
+def render(chart: Chart, x0: float | None = None, x1: float | None = None,
+           budget: int = DEFAULT_POINTS) -> Rendered:
+    """The figure of a chart over [x0, x1] (all of it by default) within `budget` points a trace."""
+    budget = max(100, min(budget, MAX_POINTS))
     fig = go.Figure()
+    shown = total = bad = 0
     for i, item in enumerate(chart.series):
-        for trace in traces(item, COLORS[i % len(COLORS)], chart.markers):
-            fig.add_trace(trace)
+        traces, s, t, b = series_traces(item, COLORS[i % len(COLORS)], chart.markers, x0, x1, budget)
+        fig.add_traces(traces)
+        shown, total, bad = shown + s, total + t, bad + b
     x_label = chart.series[0].x_label if chart.series else ""
     fig.update_layout(
         uirevision="keep", height=240, margin={"l": 56, "r": 12, "t": 8, "b": 40},
@@ -58,9 +117,15 @@ def figure(chart: Chart) -> go.Figure:
         hovermode="x unified", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         template="none",
     )
-    return fig
+    return Rendered(fig.to_json(), shown, total, bad)
 
 
 def figure_json(chart: Chart) -> str:
-    """The figure as JSON for plotly.js."""
-    return figure(chart).to_json()
+    """The whole chart's figure as JSON for plotly.js."""
+    return render(chart).figure
+
+
+def zoom_json(chart: Chart, x0: float | None, x1: float | None, budget: int) -> str:
+    """The traces and badge of a chart over a zoomed x range, for app.js."""
+    rendered = render(chart, x0, x1, budget)
+    return json.dumps({"data": json.loads(rendered.figure)["data"], "badge": rendered.badge})

@@ -19,7 +19,7 @@ def summary_view(job: Job, now: datetime) -> dict[str, Any]:
 def charts_view(job: Job) -> dict[str, Any]:
     """The chart specs and their figures."""
     specs = charts.build_charts(job)
-    return {"job": job, "charts": [(c, figures.figure_json(c) if c.series else "") for c in specs]}
+    return {"job": job, "charts": [(c, figures.render(c) if c.series else None) for c in specs]}
 
 
 def artifacts_view(job: Job, raw: dict[str, Any]) -> dict[str, Any]:
@@ -27,13 +27,13 @@ def artifacts_view(job: Job, raw: dict[str, Any]) -> dict[str, Any]:
     return {"job": job, "artifact_rows": artifacts.rows(raw), "artifacts_raw": artifacts.raw_json(raw)}
 
 
-def logs_view(job: Job, entries: list[LogEntry], after: int = 0) -> dict[str, Any]:
-    """Log rows from position `after` on, and the cursor for the next poll."""
-    return {"job": job, "log_rows": logs.log_rows(entries[after:]), "log_cursor": max(after, len(entries)),
-            "log_total": len(entries)}
+def logs_view(job: Job, entries: list[LogEntry], total: int, after: int = 0) -> dict[str, Any]:
+    """Rows for `entries` (the job's log entries from some position on) and the next poll's cursor."""
+    return {"job": job, "log_rows": logs.log_rows(entries), "log_cursor": max(after, total),
+            "log_total": total, "log_first": entries[0].index if entries else total}
 
 
 def pane_view(pane: Pane, now: datetime) -> dict[str, Any]:
     """The whole job page."""
     return (summary_view(pane.job, now) | charts_view(pane.job)
-            | artifacts_view(pane.job, pane.artifacts) | logs_view(pane.job, pane.logs))
+            | artifacts_view(pane.job, pane.artifacts) | logs_view(pane.job, pane.logs, pane.log_total))
