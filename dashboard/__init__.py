@@ -15,6 +15,14 @@ from dashboard.sources.cache import CachedSource
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def cache_ttl() -> float:
+    """Seconds an upstream read is shared between requests (`DASHBOARD_CACHE_TTL`, default 1)."""
+    try:
+        return max(0.0, float(os.environ.get("DASHBOARD_CACHE_TTL", "1")))
+    except ValueError:
+        return 1.0
+
+
 def create_app(settings: config.Settings | None = None, source: JobSource | None = None) -> Flask:
     """Build the app; settings default to flags-less `dn`-style resolution from the environment."""
     app = Flask(
@@ -28,7 +36,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SETTINGS=settings,
-        SOURCE=source or CachedSource(build_source(settings)),
+        SOURCE=source or CachedSource(build_source(settings), ttl=cache_ttl()),
     )
 
     from dashboard import assets, csrf, errors, fragments, pages

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+from typing import Any
 
+import numpy as np
 import pytest
 
 from dashboard.models import Job
@@ -15,6 +18,19 @@ from dashboard.views.figures import figure_json
 def job(metrics, trainer_type="sft", backend="tinker"):
     return Job.from_api({"id": "j1", "status": "running", "backend": backend,
                          "trainer_type": trainer_type, "metrics": metrics})
+
+
+def decode(value: Any) -> list:
+    """A figure array as a list: plotly sends numpy arrays as {"dtype", "bdata": base64}."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).tolist()
+    return list(value)
+
+
+def gaps(values: Any) -> list:
+    """Values as a list with None where a NaN (a gap in the line) is."""
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    return [None if isinstance(v, float) and math.isnan(v) else v for v in items]
 
 
 def by_testid(charts: list[Chart]) -> dict[str, Chart]:
@@ -62,7 +78,9 @@ def test_old_style_sft_charts_have_one_point_per_step():
     assert named["chart-loss"].points == N
     assert named["chart-learning-rate"].points == N
     loss = named["chart-loss"].series[0]
-    assert loss.x == [float(s) for s in range(1, N + 1)]
+    assert loss.x.dtype == np.float64
+    assert loss.y.dtype == np.float64
+    assert loss.x.tolist() == [float(s) for s in range(1, N + 1)]
     assert loss.x_label == "Step"
     assert loss.y[0] == 4.2
     assert loss.y[-1] == pytest.approx(0.9)
@@ -73,9 +91,9 @@ def test_val_loss_chart_draws_a_lone_eval_point_with_markers():
     assert val.markers is True
     assert val.points == 1
     series = val.series[0]
-    assert series.y == [None] * (N - 1) + [0.92]
+    assert gaps(series.y) == [None] * (N - 1) + [0.92]
     assert series.x[-1] == float(N)
-    assert series.bad == []
+    assert series.bad.tolist() == []
     assert series.unusable == 0
     assert val.empty_reason is None
 
@@ -84,7 +102,9 @@ def test_val_loss_chart_figure_draws_markers_for_the_lone_point():
     val = by_testid(build_charts(job(OLD_SFT)))["chart-val-loss"]
     line = json.loads(figure_json(val))["data"][0]
     assert "markers" in line["mode"]
-    assert line["y"][-1] == 0.92
+    assert decode(line["x"])[-1] == N
+    assert decode(line["y"])[-1] == pytest.approx(0.92, rel=1e-6)
+    assert gaps(decode(line["y"]))[:-1] == [None] * (N - 1)
 
 
 def test_sft_without_any_eval_yet_has_an_empty_val_loss_chart_that_says_why():
@@ -132,8 +152,8 @@ def test_namespaced_sft_val_loss_is_eval_loss_history_on_eval_steps():
     val = by_testid(build_charts(job(NAMESPACED_SFT)))["chart-val-loss"]
     series = val.series[0]
     assert series.key == "eval/loss_history"
-    assert series.x == [3.0]
-    assert series.y == [1.27]
+    assert series.x.tolist() == [3.0]
+    assert series.y.tolist() == [1.27]
     assert series.x_label == "Step"
     assert val.markers is True
 
@@ -196,10 +216,10 @@ def test_rl_reward_chart_draws_train_reward_and_eval_reward_each_on_its_axis():
     reward = by_testid(build_charts(job(RL_SERIES, trainer_type="rl")))["chart-reward"]
     assert reward.keys == "train/reward eval/reward"
     train, evaluation = reward.series
-    assert train.x == [1.0, 2.0, 3.0, 4.0]
-    assert train.y == [0.1, 0.3, 0.5, 0.6]
-    assert evaluation.x == [2.0, 4.0]
-    assert evaluation.y == [0.25, 0.55]
+    assert train.x.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert train.y.tolist() == [0.1, 0.3, 0.5, 0.6]
+    assert evaluation.x.tolist() == [2.0, 4.0]
+    assert evaluation.y.tolist() == [0.25, 0.55]
     assert reward.empty_reason is None
 
 
@@ -210,7 +230,7 @@ def test_rl_other_series_get_their_own_charts_grouped_by_base_name():
         "eval/extraction_failed_rate",
     }
     assert others(charts)["eval/extraction_failed_rate"].title == "extraction failed rate"
-    assert others(charts)["eval/reward_max"].series[0].x == [2.0, 4.0]
+    assert others(charts)["eval/reward_max"].series[0].x.tolist() == [2.0, 4.0]
 
 
 def test_train_and_eval_series_with_one_base_name_share_a_chart_train_first():
@@ -218,7 +238,7 @@ def test_train_and_eval_series_with_one_base_name_share_a_chart_train_first():
                "eval/kl": [0.2], "train/kl": [0.1, 0.2, 0.3]}
     chart = others(build_charts(job(metrics, trainer_type="rl")))["train/kl eval/kl"]
     assert chart.title == "kl"
-    assert [s.x for s in chart.series] == [[1.0, 2.0, 3.0], [3.0]]
+    assert [s.x.tolist() for s in chart.series] == [[1.0, 2.0, 3.0], [3.0]]
 
 
 def test_an_eval_only_reward_series_is_drawn_on_the_reward_chart():
@@ -252,7 +272,7 @@ def test_ray_keys_map_to_loss_reward_and_learning_rate_charts():
     assert named["chart-loss"].keys == "loss"
     assert named["chart-reward"].keys == "reward_mean"
     assert named["chart-learning-rate"].keys == "learning_rate"
-    assert named["chart-reward"].series[0].y == [0.1, 0.2, 0.4]
+    assert named["chart-reward"].series[0].y.tolist() == [0.1, 0.2, 0.4]
 
 
 def test_ray_pg_loss_and_kl_loss_get_their_own_charts():
@@ -276,7 +296,7 @@ def test_accuracy_series_get_the_accuracy_chart():
     charts = build_charts(job(metrics))
     accuracy = by_testid(charts)["chart-accuracy"]
     assert accuracy.keys == "train/accuracy eval/accuracy"
-    assert accuracy.series[1].x == [float(N)]
+    assert accuracy.series[1].x.tolist() == [float(N)]
     assert others(charts) == {}
 
 
@@ -290,14 +310,14 @@ def test_no_accuracy_chart_without_an_accuracy_series():
 def test_x_axis_falls_back_to_epochs_when_steps_has_another_length():
     metrics = {"steps": [1, 2], "epochs": [0.5, 1.0, 1.5], "train_loss": [3.0, 2.0, 1.0]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"].series[0]
-    assert loss.x == [0.5, 1.0, 1.5]
+    assert loss.x.tolist() == [0.5, 1.0, 1.5]
     assert loss.x_label == "Epoch"
 
 
 def test_x_axis_falls_back_to_one_to_n_when_neither_steps_nor_epochs_fit():
     metrics = {"steps": [1, 2], "epochs": [1], "train_loss": [3.0, 2.0, 1.0, 0.5]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"].series[0]
-    assert loss.x == [1.0, 2.0, 3.0, 4.0]
+    assert loss.x.tolist() == [1.0, 2.0, 3.0, 4.0]
     assert loss.x_label != "Step"
     assert loss.x_label != "Epoch"
 
@@ -305,14 +325,14 @@ def test_x_axis_falls_back_to_one_to_n_when_neither_steps_nor_epochs_fit():
 def test_x_axis_skips_a_steps_list_with_a_hole_in_it():
     metrics = {"steps": [1, None, 3], "train_loss": [3.0, 2.0, 1.0]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"].series[0]
-    assert loss.x == [1.0, 2.0, 3.0]
+    assert loss.x.tolist() == [1.0, 2.0, 3.0]
     assert loss.x_label != "Step"
 
 
 def test_eval_series_do_not_use_the_train_steps_axis():
     metrics = {"steps": [10, 20], "eval/steps": [20, 40], "eval/loss_history": [1.5, 1.2]}
     val = by_testid(build_charts(job(metrics)))["chart-val-loss"].series[0]
-    assert val.x == [20.0, 40.0]
+    assert val.x.tolist() == [20.0, 40.0]
 
 
 def test_axis_keys_are_never_charted_themselves():
@@ -328,8 +348,8 @@ def test_nan_and_infinity_floats_are_counted_and_keep_their_positions():
                "train_loss": [2.0, float("nan"), 1.5, float("inf"), float("-inf")]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"]
     series = loss.series[0]
-    assert series.y == [2.0, None, 1.5, None, None]
-    assert series.bad == [1, 3, 4]
+    assert gaps(series.y) == [2.0, None, 1.5, None, None]
+    assert series.bad.tolist() == [1, 3, 4]
     assert len(series.x) == 5
     assert loss.bad_count == 3
     assert loss.points == 2
@@ -339,8 +359,8 @@ def test_nan_and_infinity_floats_are_counted_and_keep_their_positions():
 def test_nan_and_infinity_strings_are_counted_as_bad(word):
     metrics = {"steps": [1, 2, 3], "train_loss": [2.0, word, 1.0]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"]
-    assert loss.series[0].bad == [1]
-    assert loss.series[0].y == [2.0, None, 1.0]
+    assert loss.series[0].bad.tolist() == [1]
+    assert gaps(loss.series[0].y) == [2.0, None, 1.0]
     assert loss.bad_count == 1
     assert loss.unusable_count == 0
 
@@ -348,13 +368,14 @@ def test_nan_and_infinity_strings_are_counted_as_bad(word):
 def test_an_int_too_large_for_a_float_is_counted_as_bad_not_dropped():
     metrics = {"steps": [1, 2], "train_loss": [1.0, 10**400]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"]
-    assert loss.series[0].bad == [1]
+    assert loss.series[0].bad.tolist() == [1]
 
 
 def test_null_is_a_gap_not_a_bad_value():
     metrics = {"steps": [1, 2, 3], "train_loss": [2.0, None, 1.0]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"]
-    assert loss.series[0].y == [2.0, None, 1.0]
+    assert gaps(loss.series[0].y) == [2.0, None, 1.0]
+    assert loss.series[0].bad.tolist() == []
     assert loss.bad_count == 0
     assert loss.unusable_count == 0
     assert loss.points == 2
@@ -365,11 +386,11 @@ def test_junk_strings_and_objects_are_counted_as_unusable():
                "train_loss": [2.0, "loss!", {"v": 1}, [1.0], True, "1.25"]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"]
     series = loss.series[0]
-    assert series.y == [2.0, None, None, None, None, 1.25]
+    assert gaps(series.y) == [2.0, None, None, None, None, 1.25]
     assert series.unusable == 4
     assert loss.unusable_count == 4
     assert loss.bad_count == 0
-    assert series.x == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert series.x.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 
 
 def test_an_all_nan_series_is_still_charted_with_every_value_counted():
@@ -392,9 +413,10 @@ def test_scalars_strings_and_maps_are_not_series():
 def test_a_tiny_learning_rate_is_kept_exactly():
     metrics = {"steps": [1, 2, 3], "learning_rate": [1e-7, 1e-7, 5e-8]}
     lr = by_testid(build_charts(job(metrics)))["chart-learning-rate"]
-    assert lr.series[0].y == [1e-7, 1e-7, 5e-8]
+    assert lr.series[0].y.tolist() == [1e-7, 1e-7, 5e-8]
     data = json.loads(figure_json(lr))["data"][0]
-    assert data["y"] == [1e-7, 1e-7, 5e-8]
+    assert decode(data["y"]) == pytest.approx([1e-7, 1e-7, 5e-8], rel=1e-6)
+    assert all(v > 0 for v in decode(data["y"]))
 
 
 # --- figures ----------------------------------------------------------------------------------
@@ -411,7 +433,8 @@ def test_figure_json_is_valid_json_with_uirevision_set():
     assert figure["layout"]["xaxis"]["title"]["text"] == "Step"
     assert len(figure["data"]) == 1
     assert figure["data"][0]["name"] == "train_loss"
-    assert figure["data"][0]["x"] == list(range(1, N + 1))
+    assert decode(figure["data"][0]["x"]) == list(range(1, N + 1))
+    assert decode(figure["data"][0]["y"])[0] == pytest.approx(4.2, rel=1e-6)
 
 
 def test_figure_json_marks_bad_values_with_a_marker_trace_and_no_nan_literal():
@@ -422,11 +445,11 @@ def test_figure_json_marks_bad_values_with_a_marker_trace_and_no_nan_literal():
     assert "Infinity" not in text
     figure = json.loads(text, parse_constant=reject_constant)
     line, marks = figure["data"]
-    assert line["y"] == [2.0, None, None, 1.0]
+    assert gaps(decode(line["y"])) == [2.0, None, None, 1.0]
     assert marks["mode"] == "markers"
-    assert marks["x"] == [2, 3]
-    assert all(math.isfinite(y) for y in marks["y"])
-    assert marks["y"] == [2.0, 2.0]
+    assert decode(marks["x"]) == [2, 3]
+    assert all(math.isfinite(y) for y in decode(marks["y"]))
+    assert decode(marks["y"]) == [2.0, 2.0]
     assert "train_loss" in marks["name"]
     assert figure["layout"]["showlegend"] is True
 
@@ -435,7 +458,8 @@ def test_figure_json_of_a_series_starting_with_nan_puts_the_marker_on_the_next_v
     metrics = {"steps": [1, 2], "train_loss": ["nan", 3.0]}
     loss = by_testid(build_charts(job(metrics)))["chart-loss"]
     marks = json.loads(figure_json(loss), parse_constant=reject_constant)["data"][1]
-    assert marks["y"] == [3.0]
+    assert decode(marks["x"]) == [1]
+    assert decode(marks["y"]) == [3.0]
 
 
 def test_figure_json_with_two_series_shows_a_legend():

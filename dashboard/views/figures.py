@@ -101,7 +101,10 @@ def series_traces(
 
 def render(chart: Chart, x0: float | None = None, x1: float | None = None,
            budget: int = DEFAULT_POINTS) -> Rendered:
-    """The figure of a chart over [x0, x1] (all of it by default) within `budget` points a trace."""
+    """The figure of a chart over [x0, x1] (all of it by default), about `budget` points a trace.
+
+    Each bucket keeps its min and max; one holding a gap keeps a third point to break the line.
+    """
     budget = max(100, min(budget, MAX_POINTS))
     fig = go.Figure()
     shown = total = bad = 0

@@ -23,7 +23,7 @@ def number(value: Any) -> str:
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):
-            return "∞" if value > 0 else "−∞"  # noqa: RUF001 (a real minus sign)
+            return "∞" if value > 0 else "−∞"
         if value == 0:
             return "0"
         if value.is_integer() and abs(value) < 1e15:
