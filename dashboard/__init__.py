@@ -39,7 +39,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         SOURCE=source or CachedSource(build_source(settings), ttl=cache_ttl()),
     )
 
-    from dashboard import assets, csrf, errors, fragments, pages
+    from dashboard import assets, csrf, errors, fragments, pages, security
 
     app.jinja_env.globals["csrf_token"] = csrf.token
 
@@ -47,4 +47,5 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
     app.register_blueprint(fragments.bp)
     errors.register(app)
     assets.register(app)
+    security.register(app)
     return app

@@ -311,3 +311,17 @@ def test_many_nan_markers_are_thinned_to_the_budget():
     assert len(xs) == BUDGET
     assert xs[0] == 2
     assert xs[-1] == 100_000
+
+
+def test_a_constant_learning_rate_gets_a_y_range_around_its_value() -> None:
+    chart = Chart("chart-learning-rate", "Learning rate",
+                  (Series("lr", np.arange(1.0, 4.0), np.full(3, 1e-4), "Step"),))
+    layout = json.loads(render(chart).figure)["layout"]
+    low, high = layout["yaxis"]["range"]
+    assert low < 1e-4 < high and high - low < 1e-3
+
+
+def test_one_point_is_not_called_points() -> None:
+    lone = Series("v", np.array([5.0]), np.array([1.0]), "Step")
+    chart = Chart("chart-val-loss", "Validation loss", (lone,))
+    assert render(chart).badge == "1 point"

@@ -34,7 +34,8 @@ class Rendered:
     @property
     def badge(self) -> str:
         """'2,000 of 1,000,000 points · min/max kept · 3 NaN/Inf'."""
-        text = f"{self.total:,} points" if self.shown == self.total else (
+        noun = "point" if self.total == 1 else "points"
+        text = f"{self.total:,} {noun}" if self.shown == self.total else (
             f"{self.shown:,} of {self.total:,} points · min/max kept")
         return text + (f" · {self.bad:,} NaN/Inf" if self.bad else "")
 
@@ -99,6 +100,18 @@ def series_traces(
     return traces, shown, total, len(bad)
 
 
+def flat_range(chart: Chart) -> dict[str, list[float]]:
+    """A y range around a constant series (Plotly would draw a 1e-4 line at 0 on [-1, 1])."""
+    finite = [s.y[np.isfinite(s.y)] for s in chart.series]
+    values = np.concatenate(finite) if finite else np.zeros(0)
+    if not len(values):
+        return {}
+    low, high = float(values.min()), float(values.max())
+    if low == high and low != 0:
+        return {"range": sorted([low * 0.5, low * 1.5])}
+    return {}
+
+
 def render(chart: Chart, x0: float | None = None, x1: float | None = None,
            budget: int = DEFAULT_POINTS) -> Rendered:
     """The figure of a chart over [x0, x1] (all of it by default), about `budget` points a trace.
@@ -113,6 +126,7 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
         fig.add_traces(traces)
         shown, total, bad = shown + s, total + t, bad + b
     x_label = chart.series[0].x_label if chart.series else ""
+    fig.update_layout(yaxis=flat_range(chart))
     fig.update_layout(
         uirevision="keep", height=240, margin={"l": 56, "r": 12, "t": 8, "b": 40},
         showlegend=len(fig.data) > 1, legend={"orientation": "h", "y": -0.3},
