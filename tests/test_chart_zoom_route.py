@@ -159,7 +159,7 @@ def test_zoom_of_the_lone_val_loss_point_draws_it_with_markers(client: FlaskClie
     response = client.get(ZOOM, query_string={"chart": "chart-val-loss:Validation loss"})
     assert response.status_code == 200
     body = response.get_json()
-    assert body["badge"] == "1 points"
+    assert body["badge"] == "1 point"
     line = body["data"][0]
     assert "markers" in line["mode"]
     assert decode(line["x"])[-1] == DEMO_STEPS

@@ -109,17 +109,17 @@ def is_series(value: Any) -> bool:
 def values(raw: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
     """A series as float64 with NaN for anything undrawable, its NaN/Inf positions, and junk count.
 
-    The fast path lets numpy convert the whole list (None becomes NaN); only when that fails,
-    or when booleans or nulls must be told apart from NaN, does it look at single values.
+    The fast path lets numpy convert the whole list (None becomes NaN, True becomes 1); single
+    values are looked at only where that conversion could have hidden something: at NaNs (null
+    or NaN?) and at zeros and ones (a boolean?).
     """
-    # count() runs at C speed; True == 1, so only a hit there needs the slower look for booleans.
-    if (raw.count(True) or raw.count(False)) and any(type(v) is bool for v in raw):
-        return _values_slowly(raw)
     try:
         array = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         return _values_slowly(raw)
     if array.ndim != 1:
+        return _values_slowly(raw)
+    if any(type(raw[i]) is bool for i in np.flatnonzero((array == 0) | (array == 1)).tolist()):
         return _values_slowly(raw)
     undrawable = ~np.isfinite(array)
     bad = np.flatnonzero(undrawable)
@@ -144,23 +144,31 @@ def _values_slowly(raw: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
     return array, np.array(bad, dtype=np.int64), unusable
 
 
-def axis(metrics: dict[str, Any], key: str, length: int) -> tuple[np.ndarray, str]:
-    """The x values for a series: `steps` (or `eval/steps`), else `epochs`, else 1..N."""
+def axis(metrics: dict[str, Any], key: str, length: int,
+         known: dict[str, np.ndarray | None] | None = None) -> tuple[np.ndarray, str]:
+    """The x values for a series: `steps` (or `eval/steps`), else `epochs`, else 1..N.
+
+    `known` remembers axes already read, since every series of a job shares them.
+    """
+    known = {} if known is None else known
     prefix = "eval/" if key.startswith("eval/") else ""
     for name, label in ((f"{prefix}steps", "Step"), (f"{prefix}epochs", "Epoch")):
         candidate = metrics.get(name)
         if isinstance(candidate, list) and len(candidate) == length:
-            xs, bad, unusable = values(candidate)
-            if not len(bad) and not unusable and np.isfinite(xs).all():
-                return xs, label
+            if name not in known:
+                xs, bad, unusable = values(candidate)
+                known[name] = xs if not len(bad) and not unusable and np.isfinite(xs).all() else None
+            if known[name] is not None:
+                return known[name], label
     return np.arange(1, length + 1, dtype=np.float64), "Point"
 
 
-def series(metrics: dict[str, Any], key: str) -> Series:
+def series(metrics: dict[str, Any], key: str,
+           known: dict[str, np.ndarray | None] | None = None) -> Series:
     """Clean one series and put it on its axis."""
     raw = metrics[key]
     ys, bad, unusable = values(raw)
-    xs, label = axis(metrics, key, len(raw))
+    xs, label = axis(metrics, key, len(raw), known)
     return Series(key, xs, ys, label, bad, unusable)
 
 
@@ -199,11 +207,13 @@ def build_charts(job: Job) -> list[Chart]:
 
     is_rl = job.trainer_type == "rl"
     charts: list[Chart] = []
+    axes: dict[str, np.ndarray | None] = {}
 
     def add(testid: str, title: str, chosen: list[str], always: bool, empty: str,
             markers: bool = False) -> None:
         if chosen:
-            charts.append(Chart(testid, title, tuple(series(metrics, k) for k in chosen), None, markers))
+            charts.append(Chart(testid, title, tuple(series(metrics, k, axes) for k in chosen), None,
+                                markers))
         elif always:
             charts.append(Chart(testid, title, (), empty, markers))
 

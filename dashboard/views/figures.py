@@ -119,21 +119,20 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
     Each bucket keeps its min and max; one holding a gap keeps a third point to break the line.
     """
     budget = max(100, min(budget, MAX_POINTS))
-    fig = go.Figure()
+    traces: list[go.Scatter] = []
     shown = total = bad = 0
     for i, item in enumerate(chart.series):
-        traces, s, t, b = series_traces(item, COLORS[i % len(COLORS)], chart.markers, x0, x1, budget)
-        fig.add_traces(traces)
+        more, s, t, b = series_traces(item, COLORS[i % len(COLORS)], chart.markers, x0, x1, budget)
+        traces += more
         shown, total, bad = shown + s, total + t, bad + b
     x_label = chart.series[0].x_label if chart.series else ""
-    fig.update_layout(yaxis=flat_range(chart))
-    fig.update_layout(
-        uirevision="keep", height=240, margin={"l": 56, "r": 12, "t": 8, "b": 40},
-        showlegend=len(fig.data) > 1, legend={"orientation": "h", "y": -0.3},
-        xaxis={"title": {"text": x_label}}, yaxis={"exponentformat": "e"},
-        hovermode="x unified", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        template="none",
-    )
+    fig = go.Figure(data=traces, layout={
+        "uirevision": "keep", "height": 240, "margin": {"l": 56, "r": 12, "t": 8, "b": 40},
+        "showlegend": len(traces) > 1, "legend": {"orientation": "h", "y": -0.3},
+        "xaxis": {"title": {"text": x_label}}, "yaxis": {"exponentformat": "e", **flat_range(chart)},
+        "hovermode": "x unified", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+        "template": "none",
+    })
     return Rendered(fig.to_json(), shown, total, bad)
 
 
