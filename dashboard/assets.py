@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import zlib
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +23,7 @@ MIN_SIZE = 512
 def register(app: Flask) -> None:
     """Add `?v=<hash>` to every static URL, long caching for it, and compression."""
     root = Path(app.static_folder or "static")
+    app.config["BUILD_ID"] = build_id(root, Path(app.template_folder or "templates"))
 
     @cache
     def digest(filename: str) -> str:
@@ -49,18 +52,40 @@ def register(app: Flask) -> None:
             response.cache_control.immutable = True
         if not accepts_gzip() or not compressible(response):
             return response
-        if static:
-            response.direct_passthrough = False
-            body = gzipped_static(filename, digest(filename))
+        if response.is_streamed and not static:
+            response.response = gzip_stream(response.response)
+            response.headers.pop("Content-Length", None)
         else:
-            body = gzip.compress(response.get_data(), compresslevel=6, mtime=0)
-        response.set_data(body)
+            if static:
+                response.direct_passthrough = False
+                body = gzipped_static(filename, digest(filename))
+            else:
+                body = gzip.compress(response.get_data(), compresslevel=6, mtime=0)
+            response.set_data(body)
         response.headers["Content-Encoding"] = "gzip"
         response.vary.add("Accept-Encoding")
         etag, weak = response.get_etag()
         if etag and not weak:  # a strong ETag names the exact bytes, so gzip gets its own
             response.set_etag(etag + "-gz")
         return response
+
+
+def gzip_stream(chunks: Iterable[str | bytes]) -> Iterator[bytes]:
+    """Compress a streamed body, flushing after each chunk so the browser can use it at once."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip container
+    for chunk in chunks:
+        data = chunk.encode() if isinstance(chunk, str) else chunk
+        yield packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH)
+    yield packer.flush()
+
+
+def build_id(*folders: Path) -> str:
+    """A short hash of the templates and static files, naming this build of the app."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def accepts_gzip() -> bool:

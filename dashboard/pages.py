@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
-    make_response,
     redirect,
     render_template,
     request,
+    stream_template,
     url_for,
 )
 from werkzeug.wrappers import Response
 
 from dashboard import csrf, current
 from dashboard.models import Job
-from dashboard.sources import SourceError, load_pane, parse_page, read_only
+from dashboard.sources import Pane, SourceError, load_pane, parse_page, read_only
 from dashboard.validation import valid_job_id, valid_slug
 from dashboard.views.joblist import job_rows, matches
 from dashboard.views.pane import pane_view
@@ -28,7 +32,8 @@ from dashboard.views.pane import pane_view
 bp = Blueprint("pages", __name__)
 JOB = "/<org>/<workspace>/training/jobs/<job_id>"
 PAGE_SIZE = 100
-SEARCH_PAGES = 20  # search reads at most this many pages of 100 jobs
+SEARCH_PAGES = 20
+HEAD_SENT = "<!--head-sent-->"  # search reads at most this many pages of 100 jobs
 
 
 @bp.url_value_preprocessor
@@ -97,15 +102,41 @@ def job_list(org: str, workspace: str) -> str:
 
 @bp.get(JOB)
 def job_page(org: str, workspace: str, job_id: str) -> Response:
-    """The job pane; a finished job's page revalidates with an ETag, so a repeat visit is a 304."""
+    """The job pane, streamed: the head goes out first so the browser fetches scripts while the
+    charts are built. A finished job's page revalidates with an ETag, so a repeat visit is a 304."""
     pane = load_pane(current.source(), org, workspace, job_id)
-    response = make_response(render_template("job.html", org=org, workspace=workspace,
-                                             **pane_view(pane, datetime.now(UTC))))
+    etag = finished_etag(pane) if pane.job.terminal else None
+    if etag and request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        chunks = stream_template("job.html", org=org, workspace=workspace,
+                                 **pane_view(pane, datetime.now(UTC)))
+        response = Response(head_first(chunks), mimetype="text/html")
+    if etag:
+        response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
-    if pane.job.terminal:
-        response.add_etag(weak=True)
-        response.make_conditional(request)
     return response
+
+
+def finished_etag(pane: Pane) -> str:
+    """A validator for a finished job's page: what could still change, and this app's build."""
+    job, last = pane.job, pane.logs[-1] if pane.logs else None
+    parts = (job.id, job.status, str(job.completed_at), job.error, pane.log_total,
+             last and (last.message, str(last.timestamp)), json.dumps(pane.artifacts, default=str),
+             sorted((k, len(v) if isinstance(v, list) else str(v)) for k, v in job.metrics.items()),
+             current_app.config["BUILD_ID"])
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def head_first(chunks: Iterator[str]) -> Iterator[str]:
+    """Regroup a template stream into two parts: up to the head marker, then the rest."""
+    buffer: list[str] = []
+    for chunk in chunks:
+        buffer.append(chunk)
+        if HEAD_SENT in chunk:
+            yield "".join(buffer)
+            buffer = []
+    yield "".join(buffer)
 
 
 @bp.route(JOB + "/<any(cancel, retry):action>", methods=["GET", "POST"])

@@ -278,9 +278,15 @@
     }
   });
 
+  // plotly.js loads async (it runs while the page streams in); draw once both are ready.
+  function whenPlotly(callback) {
+    if (window.Plotly) { callback(); return; }
+    var script = document.getElementById("plotly-js");
+    if (script) script.addEventListener("load", callback);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    drawCharts(document);
-    pollCharts();
+    whenPlotly(function () { drawCharts(document); pollCharts(); });
     setupLogs();
     updateRelative();
     tickDurations();

@@ -273,3 +273,29 @@ def test_unknown_route_is_a_404_page(client: FlaskClient) -> None:
     response = client.get("/nope/nope/nope")
     assert response.status_code == 404
     assert 'data-testid="error-page"' in response.get_data(as_text=True)
+
+
+def test_a_finished_job_page_answers_304_to_its_etag(client: FlaskClient) -> None:
+    first = client.get(f"{JOBS}/{SFT_OLD_ID}")
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')
+    again = client.get(f"{JOBS}/{SFT_OLD_ID}", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+
+
+def test_a_running_job_page_has_no_etag(client: FlaskClient, clock: Clock) -> None:
+    clock.now += 5
+    assert "ETag" not in client.get(f"{JOBS}/{RUNNING_FIRST_ID}").headers
+
+
+def test_the_job_page_streams_its_head_before_the_charts(client: FlaskClient) -> None:
+    response = client.get(f"{JOBS}/{SFT_OLD_ID}", buffered=False)
+    assert response.is_streamed
+    chunks = iter(response.response)
+    head = next(chunks)
+    head = head.decode() if isinstance(head, bytes) else head
+    assert "<!--head-sent-->" in head
+    assert "plotly-basic" in head and 'data-testid="chart-loss"' not in head
+    rest = "".join(c.decode() if isinstance(c, bytes) else c for c in chunks)
+    assert 'data-testid="chart-loss"' in rest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +17,27 @@ def summary_view(job: Job, now: datetime) -> dict[str, Any]:
             "scalar_groups": metrics.scalar_groups(job.metrics)}
 
 
+class Lazy:
+    """A list made on first use, so a streamed page can send its head before the work."""
+
+    def __init__(self, make: Callable[[], list[Any]]) -> None:
+        self._make = make
+        self._items: list[Any] | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._items is None:
+            self._items = self._make()
+        return iter(self._items)
+
+
+def rendered_charts(job: Job) -> list[tuple[charts.Chart, figures.Rendered | None]]:
+    """Each chart of the job with its figure (None for an empty chart)."""
+    return [(c, figures.render(c) if c.series else None) for c in charts.build_charts(job)]
+
+
 def charts_view(job: Job) -> dict[str, Any]:
-    """The chart specs and their figures."""
-    specs = charts.build_charts(job)
-    return {"job": job, "charts": [(c, figures.render(c) if c.series else None) for c in specs]}
+    """The chart specs and their figures, built when the template first reads them."""
+    return {"job": job, "charts": Lazy(lambda: rendered_charts(job))}
 
 
 def artifacts_view(job: Job, raw: dict[str, Any]) -> dict[str, Any]:
