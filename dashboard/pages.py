@@ -32,8 +32,8 @@ from dashboard.views.pane import pane_view
 bp = Blueprint("pages", __name__)
 JOB = "/<org>/<workspace>/training/jobs/<job_id>"
 PAGE_SIZE = 100
-SEARCH_PAGES = 20
-HEAD_SENT = "<!--head-sent-->"  # search reads at most this many pages of 100 jobs
+SEARCH_PAGES = 20  # search reads at most this many pages of 100 jobs
+FLUSH = "<!--flush-->"  # templates mark where a streamed page may go out
 
 
 @bp.url_value_preprocessor
@@ -102,8 +102,9 @@ def job_list(org: str, workspace: str) -> str:
 
 @bp.get(JOB)
 def job_page(org: str, workspace: str, job_id: str) -> Response:
-    """The job pane, streamed: the head goes out first so the browser fetches scripts while the
-    charts are built. A finished job's page revalidates with an ETag, so a repeat visit is a 304."""
+    """The job pane, streamed: the head goes out first, then each chart as it is built, so the
+    browser loads scripts and draws while the server works. A finished job's page revalidates
+    with an ETag, so a repeat visit is a 304."""
     pane = load_pane(current.source(), org, workspace, job_id)
     etag = finished_etag(pane) if pane.job.terminal else None
     if etag and request.if_none_match.contains_weak(etag):
@@ -111,7 +112,7 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     else:
         chunks = stream_template("job.html", org=org, workspace=workspace,
                                  **pane_view(pane, datetime.now(UTC)))
-        response = Response(head_first(chunks), mimetype="text/html")
+        response = Response(in_parts(chunks), mimetype="text/html")
     if etag:
         response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -128,12 +129,12 @@ def finished_etag(pane: Pane) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
-def head_first(chunks: Iterator[str]) -> Iterator[str]:
-    """Regroup a template stream into two parts: up to the head marker, then the rest."""
+def in_parts(chunks: Iterator[str]) -> Iterator[str]:
+    """Regroup a template stream into the parts between FLUSH markers (few, large writes)."""
     buffer: list[str] = []
     for chunk in chunks:
         buffer.append(chunk)
-        if HEAD_SENT in chunk:
+        if FLUSH in chunk:
             yield "".join(buffer)
             buffer = []
     yield "".join(buffer)

@@ -285,6 +285,13 @@
     if (script) script.addEventListener("load", callback);
   }
 
+  // While the page still streams in, draw each chart as soon as it arrives.
+  function drawWhileLoading() {
+    if (window.Plotly) drawCharts(document);
+    if (document.readyState === "loading") window.requestAnimationFrame(drawWhileLoading);
+  }
+  drawWhileLoading();
+
   document.addEventListener("DOMContentLoaded", function () {
     whenPlotly(function () { drawCharts(document); pollCharts(); });
     setupLogs();

@@ -295,7 +295,7 @@ def test_the_job_page_streams_its_head_before_the_charts(client: FlaskClient) ->
     chunks = iter(response.response)
     head = next(chunks)
     head = head.decode() if isinstance(head, bytes) else head
-    assert "<!--head-sent-->" in head
+    assert "<!--flush-->" in head
     assert "plotly-basic" in head and 'data-testid="chart-loss"' not in head
     rest = "".join(c.decode() if isinstance(c, bytes) else c for c in chunks)
     assert 'data-testid="chart-loss"' in rest

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from dashboard.config import Settings, api_base
@@ -178,16 +179,20 @@ class PlatformSource:
         try:
             # Redirects are not followed: they could carry the key header to another host.
             response = self.session.request(
-                method, self.base + path, params=params, timeout=self.timeout, allow_redirects=False
+                method, self.base + path, params=params, timeout=self.timeout, allow_redirects=False,
+                stream=True,
             )
-        except requests.Timeout as exc:
+            # One read of the whole body: requests' own goes in 10 KB chunks, slow for 60 MB jobs.
+            response._content = response.raw.read(decode_content=True)
+            response.raw.release_conn()  # back to the pool for the next call
+        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError) as exc:
             connect, read = self.timeout
             waited = connect if isinstance(exc, requests.ConnectTimeout) else read
             log.warning("%s %s -> timeout", method, path)
             raise SourceError(
                 504, f"the platform did not answer within {waited:g} s", kind="timeout"
             ) from None
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, urllib3.exceptions.HTTPError) as exc:
             log.warning("%s %s -> unreachable", method, path)
             why = " (TLS error)" if isinstance(exc, requests.exceptions.SSLError) else ""
             raise SourceError(502, f"cannot reach {self.server}{why}", kind="unreachable") from None

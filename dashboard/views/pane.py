@@ -36,8 +36,13 @@ def rendered_charts(job: Job) -> list[tuple[charts.Chart, figures.Rendered | Non
 
 
 def charts_view(job: Job) -> dict[str, Any]:
-    """The chart specs and their figures, built when the template first reads them."""
-    return {"job": job, "charts": Lazy(lambda: rendered_charts(job))}
+    """The chart specs and their figures, built when the template first reads them.
+
+    `needs_plotly` is cheap to know up front: a finished job with no series draws nothing.
+    """
+    chartable = any(k not in charts.AXIS_KEYS and charts.is_series(v) for k, v in job.metrics.items())
+    return {"job": job, "charts": Lazy(lambda: rendered_charts(job)),
+            "needs_plotly": chartable or not job.terminal}
 
 
 def artifacts_view(job: Job, raw: dict[str, Any]) -> dict[str, Any]:
