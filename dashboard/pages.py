@@ -17,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_template,
     url_for,
 )
@@ -106,7 +107,8 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     browser loads scripts and draws while the server works. A finished job's page revalidates
     with an ETag, so a repeat visit is a 304."""
     pane = load_pane(current.source(), org, workspace, job_id)
-    etag = finished_etag(pane) if pane.job.terminal else None
+    # A page with a flash message waiting (after Cancel / Retry) must be rendered, not a 304.
+    etag = finished_etag(pane) if pane.job.terminal and not session.get("_flashes") else None
     if etag and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:

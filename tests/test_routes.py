@@ -299,3 +299,12 @@ def test_the_job_page_streams_its_head_before_the_charts(client: FlaskClient) ->
     assert "plotly-basic" in head and 'data-testid="chart-loss"' not in head
     rest = "".join(c.decode() if isinstance(c, bytes) else c for c in chunks)
     assert 'data-testid="chart-loss"' in rest
+
+
+def test_a_waiting_notice_is_shown_even_to_a_browser_holding_the_etag(client: FlaskClient) -> None:
+    etag = client.get(f"{JOBS}/{SFT_OLD_ID}").headers["ETag"]
+    token = csrf_from(client.get(f"{JOBS}/{SFT_OLD_ID}/cancel").get_data(as_text=True))
+    client.post(f"{JOBS}/{SFT_OLD_ID}/cancel", data={"csrf_token": token})
+    page = client.get(f"{JOBS}/{SFT_OLD_ID}", headers={"If-None-Match": etag})
+    assert page.status_code == 200
+    assert "Could not cancel" in page.get_data(as_text=True)

@@ -61,7 +61,7 @@ class Pane:
     log_total: int
 
 
-LOG_WINDOW = 1000  # log entries a page opens with; older ones are behind "load earlier"
+LOG_WINDOW = 500  # log entries a page opens with; older ones are behind "load earlier"
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="upstream")
 
 
