@@ -6,6 +6,9 @@ Under the job URL:
 - `logs?after=N` log entries from position N on, and the next poller (every 2 s)
 - `charts`    the charts section; app.js updates plots in place so zoom survives (every 10 s)
 A response for a terminal job carries HTTP 286, which tells htmx to stop polling.
+
+Asked for on demand: `charts/zoom` (one chart's x range at full resolution), `logs/earlier`
+("load earlier") and `logs.jsonl` (every entry, as a download).
 """
 
 from __future__ import annotations
