@@ -323,8 +323,9 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def transfer_sizes(url: str) -> tuple[int, int, int, int]:
-    """Bytes on the wire for a first and a repeat visit in Chromium, and the logs DOM size."""
+def transfer_sizes(url: str, repeat_count: int) -> tuple[int, int, int, int]:
+    """Bytes on the wire for a first and a repeat visit in Chromium; the logs panel's DOM size
+    and median time to open."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -344,14 +345,18 @@ def transfer_sizes(url: str) -> tuple[int, int, int, int]:
         page.wait_for_function(ALL_DRAWN, timeout=60_000)
         page.wait_for_timeout(300)
         repeat = int(sum(received))
-        logs_page = context.new_page()
-        logs_page.goto(origin(url) + "/healthz")  # a tab already on the site, as in browser_times
-        time.sleep(1.1)  # a cold upstream cache
-        start = time.perf_counter()
-        logs_page.goto(url.replace(BIG_ID, LOGS_ID), wait_until="commit")
-        logs_page.locator("[data-testid=log-entry]").last.wait_for()
-        logs_open = time.perf_counter() - start
-        logs_dom = logs_page.locator("[data-testid=log-entry]").count()
+        opens, logs_dom = [], 0
+        for _ in range(repeat_count):
+            logs_page = browser.new_page(viewport={"width": 1280, "height": 800})  # empty HTTP cache
+            logs_page.goto(origin(url) + "/healthz")  # a tab already on the site, as in browser_times
+            time.sleep(1.1)  # a cold upstream cache
+            start = time.perf_counter()
+            logs_page.goto(url.replace(BIG_ID, LOGS_ID), wait_until="commit")
+            logs_page.locator("[data-testid=log-entry]").last.wait_for()
+            opens.append(time.perf_counter() - start)
+            logs_dom = logs_page.locator("[data-testid=log-entry]").count()
+            logs_page.close()
+        logs_open = statistics.median(opens)
         browser.close()
     return first, repeat, logs_dom, int(logs_open * 1000)
 
@@ -465,7 +470,8 @@ def run(args: argparse.Namespace) -> list[Row]:
             rows.append(Row("logs poll that finds nothing new (bytes)", "≤ 1 KB", f"{len(empty)} B", "—",
                             "—", len(empty) <= 1024))
             print("first and repeat visit in Chromium…", flush=True)
-            first_visit, repeat_visit, logs_dom, logs_open_ms = transfer_sizes(dashboard.job_url(BIG_ID))
+            first_visit, repeat_visit, logs_dom, logs_open_ms = transfer_sizes(
+                dashboard.job_url(BIG_ID), args.repeat)
             rows.append(Row(f"logs panel of a {args.logs:,}-entry job: entries in the DOM", "≤ 5,000",
                             f"{logs_dom:,}", f"{args.logs:,} (all)", "—", logs_dom <= 5000))
             rows.append(Row(f"logs panel of a {args.logs:,}-entry job opens", "≤ 1 s",
