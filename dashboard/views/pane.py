@@ -18,21 +18,27 @@ def summary_view(job: Job, now: datetime) -> dict[str, Any]:
 
 
 class Lazy:
-    """A list made on first use, so a streamed page can send its head before the work."""
+    """Items made one by one as the template reads them, so a streamed page can send its head
+    and each chart before the next is built (read once; later reads get the same items)."""
 
-    def __init__(self, make: Callable[[], list[Any]]) -> None:
+    def __init__(self, make: Callable[[], Iterator[Any]]) -> None:
         self._make = make
         self._items: list[Any] | None = None
 
     def __iter__(self) -> Iterator[Any]:
-        if self._items is None:
-            self._items = self._make()
-        return iter(self._items)
+        if self._items is not None:
+            yield from self._items
+            return
+        self._items = []
+        for item in self._make():
+            self._items.append(item)
+            yield item
 
 
-def rendered_charts(job: Job) -> list[tuple[charts.Chart, figures.Rendered | None]]:
-    """Each chart of the job with its figure (None for an empty chart)."""
-    return [(c, figures.render(c) if c.series else None) for c in charts.build_charts(job)]
+def rendered_charts(job: Job) -> Iterator[tuple[charts.Chart, figures.Rendered | None]]:
+    """Each chart of the job with its figure (None for an empty chart), as it is built."""
+    for chart in charts.iter_charts(job):
+        yield chart, figures.render(chart) if chart.series else None
 
 
 def charts_view(job: Job) -> dict[str, Any]:
