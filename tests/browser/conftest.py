@@ -116,18 +116,20 @@ class Server:
         pytest.fail(f"no running demo job with {min_remaining}s to go\n{self.output()}")
 
 
-def start_server(logs: Path, run_seconds: float = RUN_SECONDS) -> Server:
+def start_server(logs: Path, run_seconds: float = RUN_SECONDS, *, args: tuple[str, ...] = ("--demo",),
+                 extra_env: dict[str, str] | None = None) -> Server:
     """Start the dashboard on a free port and wait for /healthz; fail with its output if not.
 
-    Its stdout and stderr go to files in `logs`.
+    Its stdout and stderr go to files in `logs`; `args` and `extra_env` choose the job source.
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREADNODE_")}
-    env |= {"DASHBOARD_DEMO_RUN_SECONDS": str(run_seconds), "PYTHONUNBUFFERED": "1"}
+    env |= {"DASHBOARD_DEMO_RUN_SECONDS": str(run_seconds), "PYTHONUNBUFFERED": "1",
+            "HOME": str(logs)} | (extra_env or {})
     stdout, stderr = logs / "stdout.txt", logs / "stderr.txt"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "serve", "--demo", "--port", str(port)],
+            [sys.executable, "-m", "dashboard", "serve", *args, "--port", str(port)],
             cwd=ROOT, env=env, stdout=out, stderr=err,
         )
     server = Server(f"http://127.0.0.1:{port}", run_seconds, process, stdout, stderr)
