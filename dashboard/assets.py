@@ -79,6 +79,7 @@ def gzip_stream(chunks: Iterable[str | bytes]) -> Iterator[bytes]:
     yield packer.flush()
 
 
+@cache
 def build_id(*folders: Path) -> str:
     """A short hash of the templates and static files, naming this build of the app."""
     digest = hashlib.sha256()

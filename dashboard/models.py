@@ -20,8 +20,13 @@ def text(value: Any) -> str | None:
         return value if value.strip() else None
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float) and math.isfinite(value):
-        return str(value)
+    if isinstance(value, float):
+        return str(value) if math.isfinite(value) else None
+    if isinstance(value, int):
+        try:
+            return str(value)
+        except ValueError:  # over Python's 4,300-digit limit for int -> str
+            return None
     return None
 
 
