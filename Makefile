@@ -12,6 +12,9 @@ ARGS ?=
 setup: $(VENV)/.installed chromium assets
 
 $(VENV)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { \
+	  echo "Installing Debian's python3-venv"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .

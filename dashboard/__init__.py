@@ -15,10 +15,13 @@ from dashboard.sources.cache import CachedSource
 ROOT = Path(__file__).resolve().parent.parent
 
 
+MAX_CACHE_TTL = 1.5  # below the 2 s logs poll, so the last poll reads logs younger than the end
+
+
 def cache_ttl() -> float:
     """Seconds an upstream read is shared between requests (`DASHBOARD_CACHE_TTL`, default 1)."""
     try:
-        return max(0.0, float(os.environ.get("DASHBOARD_CACHE_TTL", "1")))
+        return min(MAX_CACHE_TTL, max(0.0, float(os.environ.get("DASHBOARD_CACHE_TTL", "1"))))
     except ValueError:
         return 1.0
 
@@ -39,9 +42,16 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         SOURCE=source or CachedSource(build_source(settings), ttl=cache_ttl()),
     )
 
-    from dashboard import assets, csrf, errors, fragments, pages, security
+    from dashboard import assets, csrf, current, errors, fragments, pages, security
 
     app.jinja_env.globals["csrf_token"] = csrf.token
+    app.jinja_env.globals["job_url"] = current.job_url
+
+    @app.context_processor
+    def source_facts() -> dict[str, object]:
+        # Only these facts reach templates: never the settings (they hold the key).
+        return {"source_kind": settings.source, "read_only": app.config["SOURCE"].read_only,
+                "jobs_dir": settings.jobs_dir}
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(fragments.bp)

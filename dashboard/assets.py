@@ -25,12 +25,14 @@ def register(app: Flask) -> None:
     root = Path(app.static_folder or "static")
     app.config["BUILD_ID"] = build_id(root, Path(app.template_folder or "templates"))
 
-    @cache
+    # Hashed once at start-up, and only files that are really under the static folder.
+    digests = {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in root.rglob("*") if path.is_file()
+    }
+
     def digest(filename: str) -> str:
-        try:
-            return hashlib.sha256((root / filename).read_bytes()).hexdigest()[:12]
-        except OSError:
-            return "missing"
+        return digests.get(filename, "missing")
 
     @cache
     def gzipped_static(filename: str, version: str) -> bytes:
@@ -45,7 +47,7 @@ def register(app: Flask) -> None:
     def cache_and_compress(response: Response) -> Response:
         static = request.endpoint == "static"
         filename = (request.view_args or {}).get("filename", "")
-        if static and request.args.get("v") == digest(filename) and response.status_code == 200:
+        if static and response.status_code == 200 and request.args.get("v") == digest(filename):
             response.cache_control.no_cache = None
             response.cache_control.public = True
             response.cache_control.max_age = YEAR

@@ -18,5 +18,5 @@ def check() -> None:
     """Refuse a form post whose token does not match the session's."""
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
-    if not expected or not secrets.compare_digest(sent, expected):
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
         abort(400, description="The form expired or came from another site; reload the page and try again.")

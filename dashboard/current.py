@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from threading import Lock
 
-from flask import current_app
+from flask import current_app, request, url_for
 
 from dashboard.config import Settings
 from dashboard.sources import JobSource
@@ -34,3 +34,9 @@ def default_scope() -> tuple[str, str]:
                 scope = source().default_scope(conf.organization, conf.workspace)  # type: ignore[attr-defined]
             current_app.config["SCOPE"] = scope
         return scope
+
+
+def job_url() -> str:
+    """The job page URL of the job this request is about (from the URL, never the payload)."""
+    args = request.view_args or {}
+    return url_for("pages.job_page", org=args["org"], workspace=args["workspace"], job_id=args["job_id"])

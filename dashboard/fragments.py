@@ -63,21 +63,16 @@ def artifacts(org: str, workspace: str, job_id: str) -> Response:
 
 @bp.get(JOB + "/logs")
 def logs(org: str, workspace: str, job_id: str) -> Response:
-    """Log entries the browser has not seen yet, and the poller for the next ones.
-
-    The job and its logs are read concurrently (and may come from the short cache), so the
-    first poll that sees a terminal job may hold logs from just before the end. It asks for
-    one more poll (`final=1`); that one reads logs younger than the terminal status and stops.
-    """
+    """Log entries the browser has not seen yet, and the poller for the next ones."""
     after = max(0, request.args.get("after", 0, type=int) or 0)
     final = request.args.get("final") == "1"
     source = current.source()
     raw_job, raw_logs = gather(lambda: source.get_job(org, workspace, job_id),
                                lambda: source.get_logs(org, workspace, job_id))
     job, items = Job.from_api(raw_job), log_items(raw_logs)
-    done = job.terminal and final
-    return polled("_logs_update.html", stop=done, org=org, workspace=workspace, log_done=done,
-                  log_final=job.terminal, **logs_view(job, parse_logs(items, after), len(items), after))
+    view = logs_view(job, parse_logs(items, after), len(items), after, final)
+    return polled("_logs_update.html", stop=view["log_next"] is None, org=org, workspace=workspace,
+                  **view)
 
 
 @bp.get(JOB + "/charts")
@@ -127,11 +122,19 @@ def logs_earlier(org: str, workspace: str, job_id: str) -> Response:
                   **logs_view(job, entries, len(items)))
 
 
+def jsonl_line(item: object) -> str:
+    """One log entry as a JSON line, whatever it holds."""
+    try:
+        return json.dumps(item, ensure_ascii=False, default=str) + "\n"
+    except (RecursionError, ValueError):
+        return json.dumps({"unreadable_entry": "nested too deep to write out"}) + "\n"
+
+
 @bp.get(JOB + "/logs.jsonl")
 def logs_download(org: str, workspace: str, job_id: str) -> Response:
     """Every log entry of the job, one JSON object a line, as a download."""
     items = log_items(current.source().get_logs(org, workspace, job_id))
-    body = "".join(json.dumps(item, ensure_ascii=False, default=str) + "\n" for item in items)
+    body = "".join(jsonl_line(item) for item in items)
     response = make_response(body)
     response.mimetype = "application/x-ndjson"
     response.headers["Content-Disposition"] = f'attachment; filename="{job_id}-logs.jsonl"'

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_flashed_messages,
     jsonify,
     redirect,
     render_template,
@@ -35,6 +36,7 @@ JOB = "/<org>/<workspace>/training/jobs/<job_id>"
 PAGE_SIZE = 100
 SEARCH_PAGES = 20  # search reads at most this many pages of 100 jobs
 FLUSH = "<!--flush-->"  # templates mark where a streamed page may go out
+LIST_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 
 
 @bp.url_value_preprocessor
@@ -78,6 +80,8 @@ def job_list(org: str, workspace: str) -> str:
     """The job list, with search over the visible fields and pages of 100."""
     query = request.args.get("q", "").strip()
     status = request.args.get("status", "").strip() or None
+    if status not in (None, *LIST_STATUSES):
+        abort(400, description=f"unknown status {status!r}: use one of {', '.join(LIST_STATUSES)}")
     page = max(1, request.args.get("page", 1, type=int) or 1)
     source = current.source()
     if query:
@@ -112,7 +116,9 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     if etag and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
+        # Flashes are read now: the session cookie goes out with the head, before the body.
         chunks = stream_template("job.html", org=org, workspace=workspace,
+                                 flashes=get_flashed_messages(with_categories=True),
                                  **pane_view(pane, datetime.now(UTC)))
         response = Response(in_parts(chunks), mimetype="text/html")
     if etag:
@@ -148,10 +154,11 @@ def job_action(org: str, workspace: str, job_id: str, action: str) -> Response |
     source = current.source()
     if source.read_only:
         raise read_only(source.kind)
+    if request.method == "POST":
+        csrf.check()
     job = Job.from_api(source.get_job(org, workspace, job_id))
     if request.method == "GET":
         return render_template("confirm.html", org=org, workspace=workspace, job=job, action=action)
-    csrf.check()
     back = url_for(".job_page", org=org, workspace=workspace, job_id=job_id)
     try:
         result = Job.from_api(getattr(source, action)(org, workspace, job_id))

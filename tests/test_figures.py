@@ -227,11 +227,19 @@ def test_markers_are_drawn_for_a_few_points_and_not_for_many(big):
     assert traces(render(big))[0]["mode"] == "lines"
 
 
-def test_a_markers_chart_connects_gaps_and_draws_markers_on_a_big_series():
+def test_a_markers_chart_keeps_nulls_as_gaps_and_draws_markers_on_a_big_series():
     chart = chart_of(big_series(), markers=True)
     line = traces(render(chart))[0]
     assert line["mode"] == "lines+markers"
-    assert line["connectgaps"] is True
+    assert line["connectgaps"] is False
+
+
+def test_metric_keys_reach_plotly_as_text_not_html():
+    key = 'train/<a href="https://evil.example">x</a>%{y}'
+    chart = Chart("chart", "x", (Series(key, np.arange(1.0, 4.0), np.ones(3), "Step"),))
+    line = traces(render(chart))[0]
+    assert "<a " not in line["name"] and "<a " not in line["hovertemplate"]
+    assert "&lt;a href=" in line["name"] and "%{y}" not in line["name"]
 
 
 # --- compact arrays ---------------------------------------------------------------------------

@@ -100,3 +100,19 @@ def test_nan_and_huge_numbers_in_scalars_render() -> None:
         "train/loss_last": math.nan, "train/big": 10**400, "train/neg_zero": -0.0, "eval/x": 1e308}}
     body = app_for(job, {}, []).test_client().get(PATH).get_data(as_text=True)
     assert 'data-key="train/big"' in body and "NaN" in body
+
+
+def test_deeply_nested_artifacts_and_log_data_render() -> None:
+    deep: Any = "bottom"
+    for _ in range(900):
+        deep = {"k": [deep]}
+    client = app_for({"id": JOB_ID, "status": "running"}, {"artifacts": {"x": deep}},
+                     {"items": [{"message": "m", "data": deep}]}).test_client()
+    for path in (PATH, f"{PATH}/artifacts", f"{PATH}/logs?after=0"):
+        assert client.get(path).status_code in (200, 286), path
+
+
+def test_links_use_the_job_id_of_the_url_even_when_the_payload_has_none() -> None:
+    body = app_for({"status": "running"}, {}, []).test_client().get(PATH).get_data(as_text=True)
+    assert "/jobs/unknown" not in body
+    assert f"{PATH}/summary" in body and f"{PATH}/logs?after=0" in body

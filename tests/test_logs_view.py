@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dashboard.models import parse_logs
+from dashboard.models import Job, parse_logs
 from dashboard.views.logs import MAX_DATA_CHARS, data_text, log_rows
 from dashboard.views.pane import logs_view
 
@@ -76,13 +76,25 @@ def test_huge_data_is_truncated_with_a_note():
 
 
 def test_logs_view_returns_entries_after_the_cursor_and_the_next_cursor():
-    view = logs_view(None, parse_logs(ITEMS, 2), len(ITEMS), after=2)
+    view = logs_view(Job.from_api({"id": "j", "status": "running"}), parse_logs(ITEMS, 2), len(ITEMS),
+                     after=2)
     assert [r.index for r in view["log_rows"]] == [2, 3, 4]
     assert view["log_cursor"] == 5
     assert view["log_total"] == 5
 
 
 def test_logs_view_past_the_end_returns_nothing_and_keeps_the_cursor():
-    view = logs_view(None, parse_logs(ITEMS, 9), len(ITEMS), after=9)
+    view = logs_view(Job.from_api({"id": "j", "status": "running"}), parse_logs(ITEMS, 9), len(ITEMS),
+                     after=9)
     assert view["log_rows"] == []
     assert view["log_cursor"] == 9
+
+
+def test_a_finished_job_gets_one_final_poll_which_then_stops():
+    done = Job.from_api({"id": "j", "status": "completed"})
+    first = logs_view(done, parse_logs(ITEMS, 5), len(ITEMS), after=5)
+    assert first["log_next"] == "?after=5&final=1"
+    last = logs_view(done, parse_logs(ITEMS, 5), len(ITEMS), after=5, final=True)
+    assert last["log_next"] is None
+    running = logs_view(Job.from_api({"id": "j", "status": "running"}), [], 5, after=5, final=True)
+    assert running["log_next"] == "?after=5"

@@ -116,9 +116,10 @@ def test_sft_pane_has_every_section(client: FlaskClient) -> None:
     assert 'data-key="train/loss_last"' in html
 
 
-def test_terminal_pane_does_not_poll(client: FlaskClient) -> None:
+def test_terminal_pane_polls_only_once_more_for_late_log_entries(client: FlaskClient) -> None:
     html = client.get(f"{JOBS}/{SFT_OLD_ID}").get_data(as_text=True)
-    assert "hx-trigger" not in html
+    assert html.count("hx-trigger") == 1
+    assert re.search(r'hx-get="[^"]*/logs\?after=\d+&amp;final=1"', html)
     assert 'data-terminal="true"' in html
 
 
@@ -308,3 +309,27 @@ def test_a_waiting_notice_is_shown_even_to_a_browser_holding_the_etag(client: Fl
     page = client.get(f"{JOBS}/{SFT_OLD_ID}", headers={"If-None-Match": etag})
     assert page.status_code == 200
     assert "Could not cancel" in page.get_data(as_text=True)
+
+
+def test_a_notice_shows_once_and_is_gone_on_reload(client: FlaskClient) -> None:
+    token = csrf_from(client.get(f"{JOBS}/{SFT_OLD_ID}/cancel").get_data(as_text=True))
+    client.post(f"{JOBS}/{SFT_OLD_ID}/cancel", data={"csrf_token": token})
+    assert "Could not cancel" in client.get(f"{JOBS}/{SFT_OLD_ID}").get_data(as_text=True)
+    assert "Could not cancel" not in client.get(f"{JOBS}/{SFT_OLD_ID}").get_data(as_text=True)
+
+
+def test_a_non_ascii_csrf_token_is_refused_not_a_crash(client: FlaskClient) -> None:
+    client.get(f"{JOBS}/{FAILED_ID}/retry")
+    assert client.post(f"{JOBS}/{FAILED_ID}/retry", data={"csrf_token": "é"}).status_code == 400
+
+
+def test_an_unknown_status_filter_is_a_400(client: FlaskClient) -> None:
+    response = client.get(JOBS, query_string={"status": "../../x"})
+    assert response.status_code == 400
+    assert "unknown status" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/static/..%2f..%2f..%2fetc%2fhostname", "/static/../README.md",
+                                  "/static/nope.js"])
+def test_static_files_outside_the_folder_are_not_served(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 404

@@ -17,6 +17,7 @@ SECRET = re.compile(
 )
 MASK = "•••••• (hidden)"
 MAX_DEPTH = 4
+RAW_DEPTH = 32  # the raw view's limit: past it a hostile map would exhaust the stack
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,14 @@ def rows(artifacts: dict[str, Any]) -> list[Row]:
     ]
 
 
-def masked(raw: Any) -> Any:
+def masked(raw: Any, depth: int = 0) -> Any:
     """The unfiltered map with every secret's value replaced, for the raw triage view."""
+    if depth > RAW_DEPTH and isinstance(raw, dict | list):
+        return "… (nested too deep to show)"
     if isinstance(raw, dict):
-        return {k: MASK if is_secret(k) else masked(v) for k, v in raw.items()}
+        return {k: MASK if is_secret(k) else masked(v, depth + 1) for k, v in raw.items()}
     if isinstance(raw, list):
-        return [masked(item) for item in raw]
+        return [masked(item, depth + 1) for item in raw]
     return raw
 
 

@@ -253,12 +253,17 @@ def plan_charts(job: Job) -> list[Plan]:
     return plans
 
 
+def chart_for(job: Job, plan: Plan, axes: dict[str, np.ndarray | None] | None = None) -> Chart:
+    """The chart a plan describes, its series read now."""
+    drawn = tuple(series(job.metrics, key, axes) for key in plan.keys)
+    return Chart(plan.testid, plan.title, drawn, plan.empty_reason, plan.markers)
+
+
 def iter_charts(job: Job) -> Iterator[Chart]:
     """The charts one by one, each series read only when its chart comes up (for streaming)."""
     axes: dict[str, np.ndarray | None] = {}
     for plan in plan_charts(job):
-        drawn = tuple(series(job.metrics, key, axes) for key in plan.keys)
-        yield Chart(plan.testid, plan.title, drawn, plan.empty_reason, plan.markers)
+        yield chart_for(job, plan, axes)
 
 
 def build_charts(job: Job) -> list[Chart]:

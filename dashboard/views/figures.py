@@ -7,6 +7,7 @@ zoomed view asks again for its x range and gets it at full resolution within the
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 
@@ -38,6 +39,12 @@ class Rendered:
         text = f"{self.total:,} {noun}" if self.shown == self.total else (
             f"{self.shown:,} of {self.total:,} points · min/max kept")
         return text + (f" · {self.bad:,} NaN/Inf" if self.bad else "")
+
+
+def plotly_text(text: str) -> str:
+    """A metric key as Plotly label text: Plotly renders some HTML tags and `%{...}` templates
+    in names and hover templates, and a key is untrusted."""
+    return html.escape(text).replace("%{", "%&#123;")
 
 
 def compact_x(x: np.ndarray) -> np.ndarray:
@@ -83,19 +90,20 @@ def series_traces(
     xs, ys = x[keep], y[keep]
     shown, total = int(np.isfinite(ys).sum()), int(np.isfinite(y).sum())
     dots = markers or shown <= 60
+    label = plotly_text(item.key)
     traces = [go.Scatter(
-        x=compact_x(xs), y=compact_y(ys), name=item.key, mode="lines+markers" if dots else "lines",
+        x=compact_x(xs), y=compact_y(ys), name=label, mode="lines+markers" if dots else "lines",
         line={"color": color, "width": 1.6}, marker={"size": 6, "color": color},
-        connectgaps=markers, hovertemplate="%{y:.6g}<extra>" + item.key + "</extra>",
+        connectgaps=False, hovertemplate="%{y:.6g}<extra>" + label + "</extra>",
     )]
     bad = item.bad[(item.bad >= part.start) & (item.bad < part.stop)] - part.start
     if len(bad):
         drawn = bad if len(bad) <= budget else bad[np.linspace(0, len(bad) - 1, budget).astype(int)]
         traces.append(go.Scatter(
             x=compact_x(x[drawn]), y=compact_y(nearest_values(y, drawn)),
-            name=f"NaN/Inf in {item.key}", mode="markers",
+            name=f"NaN/Inf in {label}", mode="markers",
             marker={"symbol": "x", "size": 10, "color": BAD_COLOR},
-            hovertemplate="NaN/Inf at %{x}<extra>" + item.key + "</extra>",
+            hovertemplate="NaN/Inf at %{x}<extra>" + label + "</extra>",
         ))
     return traces, shown, total, len(bad)
 

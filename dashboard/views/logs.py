@@ -28,7 +28,10 @@ def data_text(data: Any) -> str | None:
     """The entry's `data` as pretty JSON, or None when there is none."""
     if data in (None, {}, [], ""):
         return None
-    text = json.dumps(data, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+    try:
+        text = json.dumps(data, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+    except (RecursionError, ValueError, TypeError):
+        return "… (this data could not be shown: nested too deep or not JSON)"
     return text if len(text) <= MAX_DATA_CHARS else text[:MAX_DATA_CHARS] + "\n… (truncated)"
 
 

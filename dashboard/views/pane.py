@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from dashboard.models import Job, LogEntry
 from dashboard.sources import Pane
 from dashboard.views import artifacts, charts, figures, logs, metrics, summary
+
+log = logging.getLogger(__name__)
 
 
 def summary_view(job: Job, now: datetime) -> dict[str, Any]:
@@ -36,9 +39,19 @@ class Lazy:
 
 
 def rendered_charts(job: Job) -> Iterator[tuple[charts.Chart, figures.Rendered | None]]:
-    """Each chart of the job with its figure (None for an empty chart), as it is built."""
-    for chart in charts.iter_charts(job):
-        yield chart, figures.render(chart) if chart.series else None
+    """Each chart of the job with its figure (None for an empty chart), as it is built.
+
+    The page streams, so a chart that fails cannot become an error page: it says so instead.
+    """
+    axes: dict[str, Any] = {}
+    for plan in charts.plan_charts(job):
+        try:
+            chart = charts.chart_for(job, plan, axes)
+            yield chart, figures.render(chart) if chart.series else None
+        except Exception:
+            log.exception("chart %s of job %s failed", plan.title, job.id)
+            yield charts.Chart(plan.testid, plan.title, (), "This chart could not be drawn; "
+                               "the error is in the dashboard's log."), None
 
 
 def charts_view(job: Job) -> dict[str, Any]:
@@ -56,10 +69,19 @@ def artifacts_view(job: Job, raw: dict[str, Any]) -> dict[str, Any]:
     return {"job": job, "artifact_rows": artifacts.rows(raw), "artifacts_raw": artifacts.raw_json(raw)}
 
 
-def logs_view(job: Job, entries: list[LogEntry], total: int, after: int = 0) -> dict[str, Any]:
-    """Rows for `entries` (the job's log entries from some position on) and the next poll's cursor."""
-    return {"job": job, "log_rows": logs.log_rows(entries), "log_cursor": max(after, total),
-            "log_total": total, "log_first": entries[0].index if entries else total}
+def logs_view(job: Job, entries: list[LogEntry], total: int, after: int = 0,
+              final: bool = False) -> dict[str, Any]:
+    """Rows for `entries` (the job's log entries from some position on) and the next poll.
+
+    Entries and job status are read concurrently and may come from the short cache, so when
+    the job has ended one more poll (`final=1`, at least a cache lifetime later) reads the
+    logs once more; only that poll stops polling. `log_next` is None when nothing polls.
+    """
+    cursor = max(after, total)
+    done = job.terminal and final
+    following = None if done else f"?after={cursor}" + ("&final=1" if job.terminal else "")
+    return {"job": job, "log_rows": logs.log_rows(entries), "log_cursor": cursor, "log_total": total,
+            "log_first": entries[0].index if entries else total, "log_next": following}
 
 
 def pane_view(pane: Pane, now: datetime) -> dict[str, Any]:
