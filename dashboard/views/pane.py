@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -18,24 +18,6 @@ def summary_view(job: Job, now: datetime) -> dict[str, Any]:
     """The header, tiles, error callout and scalar grid."""
     return {"job": job, "summary": summary.summarize(job, now),
             "scalar_groups": metrics.scalar_groups(job.metrics)}
-
-
-class Lazy:
-    """Items made one by one as the template reads them, so a streamed page can send its head
-    and each chart before the next is built (read once; later reads get the same items)."""
-
-    def __init__(self, make: Callable[[], Iterator[Any]]) -> None:
-        self._make = make
-        self._items: list[Any] | None = None
-
-    def __iter__(self) -> Iterator[Any]:
-        if self._items is not None:
-            yield from self._items
-            return
-        self._items = []
-        for item in self._make():
-            self._items.append(item)
-            yield item
 
 
 def rendered_charts(job: Job) -> Iterator[tuple[charts.Chart, figures.Rendered | None]]:
@@ -55,12 +37,12 @@ def rendered_charts(job: Job) -> Iterator[tuple[charts.Chart, figures.Rendered |
 
 
 def charts_view(job: Job) -> dict[str, Any]:
-    """The chart specs and their figures, built when the template first reads them.
+    """The charts and their figures, built one by one as the (streamed) template reads them.
 
     `needs_plotly` is cheap to know up front: a finished job with no series draws nothing.
     """
     chartable = any(k not in charts.AXIS_KEYS and charts.is_series(v) for k, v in job.metrics.items())
-    return {"job": job, "charts": Lazy(lambda: rendered_charts(job)),
+    return {"job": job, "charts": rendered_charts(job),
             "needs_plotly": chartable or not job.terminal}
 
 

@@ -91,7 +91,7 @@ def summarize(job: Job, now: datetime) -> Summary:
         status_class=STATUS_CLASSES.get(job.status, "unknown"),
         sentence=sentence(job),
         world_goal=job.world_goal,
-        error=job.error if job.status == "failed" or job.error else None,
+        error=job.error,
         can_cancel=job.cancellable,
         can_retry=job.terminal,
         tiles=(
