@@ -62,7 +62,9 @@ class Pane:
 
 
 LOG_WINDOW = 500  # log entries a page opens with; older ones are behind "load earlier"
-_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="upstream")
+# Reads wait on the network (or on another request's identical read), not on the CPU: many
+# threads, so viewers of one slow job do not hold up reads of every other job.
+_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="upstream")
 
 
 def gather(*calls: Callable[[], Any]) -> list[Any]:
