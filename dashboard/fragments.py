@@ -42,6 +42,14 @@ def polled(template: str, stop: bool | None = None, **context: Any) -> Response:
     return response
 
 
+def job_and_logs(org: str, workspace: str, job_id: str) -> tuple[Job, list[Any]]:
+    """The job and its raw log entries, read concurrently."""
+    source = current.source()
+    raw_job, raw_logs = gather(lambda: source.get_job(org, workspace, job_id),
+                               lambda: source.get_logs(org, workspace, job_id))
+    return Job.from_api(raw_job), log_items(raw_logs)
+
+
 @bp.get(JOB + "/summary")
 def summary(org: str, workspace: str, job_id: str) -> Response:
     """The top of the pane."""
@@ -66,10 +74,7 @@ def logs(org: str, workspace: str, job_id: str) -> Response:
     """Log entries the browser has not seen yet, and the poller for the next ones."""
     after = max(0, request.args.get("after", 0, type=int) or 0)
     final = request.args.get("final") == "1"
-    source = current.source()
-    raw_job, raw_logs = gather(lambda: source.get_job(org, workspace, job_id),
-                               lambda: source.get_logs(org, workspace, job_id))
-    job, items = Job.from_api(raw_job), log_items(raw_logs)
+    job, items = job_and_logs(org, workspace, job_id)
     view = logs_view(job, parse_logs(items, after), len(items), after, final)
     return polled("_logs_update.html", stop=view["log_next"] is None, org=org, workspace=workspace,
                   **view)
@@ -111,10 +116,7 @@ EARLIER_PAGE = 1000
 def logs_earlier(org: str, workspace: str, job_id: str) -> Response:
     """The page of log entries just before position `before`, for "load earlier"."""
     before = max(0, request.args.get("before", 0, type=int) or 0)
-    source = current.source()
-    raw_job, raw_logs = gather(lambda: source.get_job(org, workspace, job_id),
-                               lambda: source.get_logs(org, workspace, job_id))
-    job, items = Job.from_api(raw_job), log_items(raw_logs)
+    job, items = job_and_logs(org, workspace, job_id)
     before = min(before, len(items))
     start = max(0, before - EARLIER_PAGE)
     entries = parse_logs(items[:before], start)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dashboard.config import DEMO_SCOPE
-from dashboard.models import TERMINAL_STATUSES
+from dashboard.models import CANCELLABLE_STATUSES, TERMINAL_STATUSES
 from dashboard.sources import SourceError, not_found
 from dashboard.sources.demo_jobs import (
     CANCELLED_ID,
@@ -55,7 +55,6 @@ log = logging.getLogger(__name__)
 
 RUN_SECONDS_ENV = "DASHBOARD_DEMO_RUN_SECONDS"
 DEFAULT_RUN_SECONDS = 180.0
-CANCELLABLE = frozenset({"queued", "running"})
 MAX_GENERATIONS = 10_000  # how many past live jobs stay reachable by id
 
 
@@ -153,7 +152,7 @@ class DemoSource:
             now = self._clock()
             found = self._locate(org, workspace, job_id, now)
             status = found.job["status"]
-            if status not in CANCELLABLE:
+            if status not in CANCELLABLE_STATUSES:
                 raise SourceError(409, f"job {job_id} is {status}; only queued or running jobs "
                                   "can be cancelled", kind="conflict")
             generation = self._generations.get(job_id)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from dashboard.views import format as fmt
+from dashboard.views.charts import number
 
 GROUPS = (("train", "Train"), ("eval", "Eval"), ("async", "Async"), ("other", "Other"))
 # Keys whose plain names are easy to confuse with one another get explicit labels.
@@ -53,9 +53,7 @@ def label(key: str) -> str:
 
 def scalar(key: str, value: Any) -> Scalar:
     """Format one scalar, flagging NaN and infinities."""
-    bad = isinstance(value, float) and not math.isfinite(value)
-    if isinstance(value, str) and value.strip().lower() in {"nan", "inf", "-inf", "infinity", "-infinity"}:
-        bad = True
+    bad = number(value)[1]  # the charts' reading: NaN and infinities, as numbers or as words
     shown = fmt.number(value) if not isinstance(value, str) else value
     if len(shown) > 40:
         shown = shown[:39] + "…"
