@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -31,9 +32,11 @@ def register(app: Flask) -> None:
     """Install the handlers for upstream failures, HTTP errors and bugs."""
 
     @app.errorhandler(SourceError)
-    def source_error(exc: SourceError) -> tuple[str, int]:
+    def source_error(exc: SourceError) -> tuple[str, int, dict[str, str]]:
         log.warning("upstream %s on %s %s: %s", exc.status, request.method, request.path, exc.kind)
-        return render_error(exc.status, exc.message)
+        # The platform's Retry-After reaches the browser, whose pollers back off that long.
+        headers = {"Retry-After": str(math.ceil(exc.retry_after))} if exc.retry_after else {}
+        return *render_error(exc.status, exc.message), headers
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int] | Response:

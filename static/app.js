@@ -110,7 +110,11 @@
       if (backoff.blocked()) { setTimeout(tick, CHART_POLL_MS); return; }
       fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
         .then(function (response) {
-          if (!response.ok && response.status !== 286) throw new Error("HTTP " + response.status);
+          if (!response.ok && response.status !== 286) {
+            var failed = new Error("HTTP " + response.status);
+            failed.retryAfter = response.headers.get("Retry-After");
+            throw failed;
+          }
           return response.text().then(function (html) { return { html: html, status: response.status }; });
         })
         .then(function (result) {
@@ -122,20 +126,22 @@
           if (fresh && current) mergeCharts(current, fresh);
           if (result.status !== 286) setTimeout(tick, CHART_POLL_MS);
         })
-        .catch(function () { backoff.failure(); setTimeout(tick, CHART_POLL_MS); });
+        .catch(function (error) { backoff.failure(error.retryAfter); setTimeout(tick, CHART_POLL_MS); });
     }
     setTimeout(tick, CHART_POLL_MS);
   }
 
   // ---- reconnecting with backoff -----------------------------------------
-  // After a failed poll, further polls wait 2 s, 4 s, … up to 60 s; what is on screen stays.
+  // After a failed poll, further polls wait 2 s, 4 s, … up to 60 s, or longer when the server
+  // passed on the platform's Retry-After; what is on screen stays.
   var backoff = {
     failures: 0,
     until: 0,
     blocked: function () { return Date.now() < this.until; },
-    failure: function () {
+    failure: function (retryAfter) {
       this.failures += 1;
-      this.until = Date.now() + Math.min(60000, 1000 * Math.pow(2, this.failures));
+      var asked = Math.min(600, parseInt(retryAfter, 10) || 0) * 1000;
+      this.until = Date.now() + Math.max(asked, Math.min(60000, 1000 * Math.pow(2, this.failures)));
       var el = document.getElementById("connection");
       if (el) el.hidden = false;
     },
@@ -151,7 +157,9 @@
     if (backoff.blocked() && evt.detail.elt.hasAttribute("hx-trigger")) evt.preventDefault();
   });
   document.addEventListener("htmx:sendError", function () { backoff.failure(); });
-  document.addEventListener("htmx:responseError", function () { backoff.failure(); });
+  document.addEventListener("htmx:responseError", function (evt) {
+    backoff.failure(evt.detail.xhr.getResponseHeader("Retry-After"));
+  });
   document.addEventListener("htmx:afterRequest", function (evt) {
     if (evt.detail.successful) backoff.success();
   });

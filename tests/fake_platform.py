@@ -14,6 +14,7 @@ import copy
 import json
 import re
 import socket
+import struct
 import sys
 import threading
 import traceback
@@ -60,6 +61,8 @@ class Fault:
     delay: float = 0.0
     method: str | None = None
     times: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    cut: str | None = None  # "reset": drop the connection unanswered; "truncate": stop mid-body
 
 
 @dataclass
@@ -70,6 +73,7 @@ class Reply:
     body: Any
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    cut: str | None = None
 
 
 class FakeError(Exception):
@@ -214,14 +218,19 @@ class FakePlatform:
         delay: float = 0.0,
         method: str | None = None,
         times: int | None = None,
+        headers: dict[str, str] | None = None,
+        cut: str | None = None,
     ) -> Fault:
         """Answer matching requests with `status` and `body` (after `delay` s).
 
         `status=None` only delays and then answers normally. A dict or list body is sent as
         JSON, a str or bytes as is; with no body, a platform-shaped error is made up.
-        `times` limits how often the fault fires (None: until `reset()`).
+        `times` limits how often the fault fires (None: until `reset()`). `headers` are added
+        to the reply (e.g. `Retry-After`). `cut="reset"` resets the connection instead of
+        answering; `cut="truncate"` promises the whole body but sends half of it and hangs up.
         """
-        fault = Fault(path_substring, status, body, content_type, delay, method, times)
+        fault = Fault(path_substring, status, body, content_type, delay, method, times,
+                      dict(headers or {}), cut)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -250,7 +259,7 @@ class FakePlatform:
         self._sleep(self.latency)
         if fault is not None:
             self._sleep(fault.delay)
-            if fault.status is not None:
+            if fault.status is not None or fault.cut == "reset":
                 return _fault_reply(fault)
         if headers.get("x-api-key") != self.api_key:
             return FakeError(401, "Invalid or missing API key", "authentication_error").reply
@@ -441,6 +450,11 @@ def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             reply = fake.handle(self.command, self.path, headers, body)
+            if reply.cut == "reset":
+                # Linger 0: closing sends a TCP reset, as a crashed proxy would.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                return
             payload = _encode(reply.body)
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
@@ -448,6 +462,10 @@ def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
+            if reply.cut == "truncate":
+                self.wfile.write(payload[: len(payload) // 2])
+                self.close_connection = True
+                return
             self.wfile.write(payload)
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -470,7 +488,8 @@ def _fault_reply(fault: Fault) -> Reply:
     body = fault.body
     if body is None and fault.status is not None and fault.status >= 400:
         body = {"code": fault.status, "detail": "injected failure", "type": "error"}
-    return Reply(fault.status or 200, b"" if body is None else body, fault.content_type)
+    return Reply(fault.status or 200, b"" if body is None else body, fault.content_type,
+                 dict(fault.headers), fault.cut)
 
 
 def _allow(method: str, allowed: str) -> None:

@@ -13,11 +13,13 @@ from dashboard.models import Job, LogEntry, log_items, parse_artifacts, parse_lo
 class SourceError(Exception):
     """An upstream failure, carrying the HTTP status to show and a human message."""
 
-    def __init__(self, status: int, message: str, *, kind: str = "error") -> None:
+    def __init__(self, status: int, message: str, *, kind: str = "error",
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.kind = kind
+        self.retry_after = retry_after  # seconds the platform asked callers to wait, if it did
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import random
+import time
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +24,13 @@ from dashboard.validation import valid_job_id, valid_slug
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 300
+MAX_BODY = 256 * 2**20  # a 1M-step job is ~60 MB; anything far bigger is not a job
 PASSED_THROUGH = frozenset({503, 504})
+MAX_ATTEMPTS = 3
+BACKOFF = 0.2  # seconds before the first retry, doubled for each one after
+MAX_WAIT = 2.0  # a longer Retry-After is reported to the viewer rather than waited out
+UNAVAILABLE = frozenset({502, 503, 504})  # upstream codes that mean "try again"
+RETRIED_KINDS = frozenset({"rate_limit", "unavailable", "unreachable", "cut_off"})
 CHECKS = {
     "org": ("an organization", valid_slug),
     "workspace": ("a workspace", valid_slug),
@@ -38,10 +48,12 @@ class PlatformSource:
     kind = "platform"
     read_only = False
 
-    def __init__(self, settings: Settings, *, timeout: tuple[float, float] = (3.05, 20.0)) -> None:
+    def __init__(self, settings: Settings, *, timeout: tuple[float, float] = (3.05, 20.0),
+                 max_body: int = MAX_BODY) -> None:
         self.server = settings.server.strip().rstrip("/")
         self.base = api_base(settings.server)
         self.timeout = timeout
+        self.max_body = max_body
         self._key = settings.api_key or ""
         # Cache entries are scoped by a fingerprint of server and key, never by the key itself.
         self.cache_scope = hashlib.sha256(f"{self.base}\0{self._key}".encode()).hexdigest()[:16]
@@ -160,50 +172,112 @@ class PlatformSource:
         workspace: str | None = None,
         job_id: str | None = None,
     ) -> Any:
-        """Make one request and return its JSON, or raise a SourceError free of the key."""
-        try:
-            response = self._send(method, path, params)
-            if 200 <= response.status_code < 300:
-                try:
-                    return parse_json(response.content)
-                except ValueError:
-                    raise SourceError(
-                        502, "the platform sent a response that is not JSON", kind="upstream"
-                    ) from None
+        """Make one request (reads retried when safe) and return its JSON, or raise a
+        SourceError free of the key."""
+        deadline = time.monotonic() + self.timeout[1]
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return self._attempt(method, path, params, org, workspace, job_id)
+            except SourceError as exc:
+                error = SourceError(exc.status, self._redact(exc.message), kind=exc.kind,
+                                    retry_after=exc.retry_after)
+            wait = _retry_wait(method, error, attempt, deadline - time.monotonic())
+            if wait is None:
+                raise error from None
+            log.info("%s %s -> %s, retrying in %.2f s", method, path, error.status, wait)
+            time.sleep(wait)
+        raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        org: str | None,
+        workspace: str | None,
+        job_id: str | None,
+    ) -> Any:
+        """One request: its parsed JSON, or a SourceError."""
+        response = self._send(method, path, params)
+        if not 200 <= response.status_code < 300:
             raise self._error(response, org, workspace, job_id)
-        except SourceError as exc:
-            raise SourceError(exc.status, self._redact(exc.message), kind=exc.kind) from None
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind and "json" not in kind:
+            raise SourceError(
+                502,
+                f"the platform answered with {_clip(kind, 60)}, not JSON; "
+                "is the server URL the platform's?",
+                kind="upstream",
+            )
+        try:
+            return parse_json(response.content)
+        except ValueError:
+            raise SourceError(
+                502, "the platform sent a response that is not JSON", kind="upstream"
+            ) from None
 
     def _send(self, method: str, path: str, params: dict[str, Any] | None) -> requests.Response:
-        """Send the request, turning network failures into SourceErrors."""
+        """Send the request and read its body, turning network failures into SourceErrors."""
         try:
             # Redirects are not followed: they could carry the key header to another host.
             response = self.session.request(
                 method, self.base + path, params=params, timeout=self.timeout, allow_redirects=False,
                 stream=True,
             )
-            # One read of the whole body: requests' own goes in 10 KB chunks, slow for 60 MB jobs.
-            response._content = response.raw.read(decode_content=True)
-            response.raw.release_conn()  # back to the pool for the next call
-        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError) as exc:
+        except requests.Timeout as exc:
             connect, read = self.timeout
             waited = connect if isinstance(exc, requests.ConnectTimeout) else read
             log.warning("%s %s -> timeout", method, path)
             raise SourceError(
                 504, f"the platform did not answer within {waited:g} s", kind="timeout"
             ) from None
-        except (requests.ConnectionError, urllib3.exceptions.HTTPError) as exc:
+        except requests.ConnectionError as exc:
             log.warning("%s %s -> unreachable", method, path)
             why = " (TLS error)" if isinstance(exc, requests.exceptions.SSLError) else ""
             raise SourceError(502, f"cannot reach {self.server}{why}", kind="unreachable") from None
         except requests.RequestException as exc:
             log.warning("%s %s -> %s", method, path, exc.__class__.__name__)
             raise SourceError(
-                502, f"cannot call {self.server}: {exc.__class__.__name__}", kind="unreachable"
+                502, f"cannot call {self.server}: {exc.__class__.__name__}", kind="config"
             ) from None
+        response._content = self._read_body(response, method, path)
         level = logging.WARNING if response.status_code >= 500 else logging.DEBUG
         log.log(level, "%s %s -> %s", method, path, response.status_code)
         return response
+
+    def _read_body(self, response: requests.Response, method: str, path: str) -> bytes:
+        """The whole body in one read (requests' own reads 10 KB chunks, slow for 60 MB jobs),
+        refusing one over `max_body` and reporting one cut short."""
+        too_large = SourceError(
+            502, f"the platform's answer is over {self.max_body / 2**20:g} MB; not read",
+            kind="too_large",
+        )
+        try:
+            declared = int(response.headers.get("Content-Length", "0"))
+        except ValueError:
+            declared = 0
+        try:
+            if declared > self.max_body:
+                raise too_large
+            body = response.raw.read(self.max_body + 1, decode_content=True)
+            if len(body) > self.max_body:
+                raise too_large
+            response.raw.release_conn()  # back to the pool for the next call
+            return body
+        except SourceError:
+            response.close()
+            log.warning("%s %s -> body over %d bytes", method, path, self.max_body)
+            raise
+        except urllib3.exceptions.ReadTimeoutError:
+            response.close()
+            log.warning("%s %s -> timeout reading the body", method, path)
+            raise SourceError(
+                504, f"the platform did not answer within {self.timeout[1]:g} s", kind="timeout"
+            ) from None
+        except (urllib3.exceptions.HTTPError, OSError):
+            response.close()
+            log.warning("%s %s -> body cut short", method, path)
+            raise SourceError(502, "the platform's answer was cut off", kind="cut_off") from None
 
     def _error(
         self,
@@ -234,17 +308,21 @@ class PlatformSource:
             return SourceError(404, f"not found: {detail}", kind="not_found")
         if code == 409:
             return SourceError(409, detail, kind="conflict")
+        after = retry_after(response.headers.get("Retry-After"))
         if code == 429:
             if "credit" in detail.lower():
                 return SourceError(429, f"out of credits: {detail}", kind="credits")
+            when = f"try again in {after:.0f} s" if after else "try again shortly"
             return SourceError(
-                429, "rate limited by the platform; try again shortly", kind="rate_limit"
+                429, f"rate limited by the platform; {when}", kind="rate_limit", retry_after=after
             )
         if code == 422:
             extra = f" ({errors})" if errors else ""
             return SourceError(422, f"422: {detail}{extra}", kind="invalid")
         status = code if code in PASSED_THROUGH else 502
-        return SourceError(status, f"{code}: {detail}", kind="upstream")
+        when = f" (the platform asks to wait {after:.0f} s)" if after else ""
+        kind = "unavailable" if code in UNAVAILABLE else "upstream"
+        return SourceError(status, f"{code}: {detail}{when}", kind=kind, retry_after=after)
 
     def _details(self, response: requests.Response) -> tuple[str, str]:
         """The human `detail` and a brief `errors[]` summary of an error body."""
@@ -266,6 +344,36 @@ class PlatformSource:
     def _redact(self, message: str) -> str:
         """Replace the API key wherever it appears."""
         return message.replace(self._key, "[redacted]") if self._key else message
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date), if usable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(max(seconds, 0.0), 86400.0) if math.isfinite(seconds) else None
+
+
+def _retry_wait(method: str, error: SourceError, attempt: int, left: float) -> float | None:
+    """How long to wait before retrying a failed call, or None when it must not be retried.
+
+    Only reads are retried (a POST might have been applied), only for answers that say
+    "try again" or a connection that broke, and only while the wait fits the call's deadline.
+    """
+    if method != "GET" or attempt + 1 >= MAX_ATTEMPTS or error.kind not in RETRIED_KINDS:
+        return None
+    backoff = BACKOFF * 2**attempt * (1 + random.random() / 4)  # noqa: S311 (jitter, not a secret)
+    wait = max(backoff, error.retry_after or 0.0)
+    return wait if wait <= min(MAX_WAIT, left) else None
 
 
 def _items(payload: Any) -> list[dict[str, Any]]:
