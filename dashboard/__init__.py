@@ -26,6 +26,15 @@ def cache_ttl() -> float:
         return 1.0
 
 
+def viewer_hours() -> float:
+    """Hours a viewer's sign-in lasts (`DASHBOARD_SESSION_HOURS`, default 12)."""
+    try:
+        hours = float(os.environ.get("DASHBOARD_SESSION_HOURS", "12"))
+    except ValueError:
+        return 12.0
+    return hours if 0 < hours <= 24 * 30 else 12.0
+
+
 def create_app(settings: config.Settings | None = None, source: JobSource | None = None) -> Flask:
     """Build the app; settings default to flags-less `dn`-style resolution from the environment."""
     app = Flask(
@@ -34,12 +43,21 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         static_folder=str(ROOT / "static"),
     )
     settings = settings or config.resolve({}, os.environ)
+    secret = os.environ.get("DASHBOARD_SECRET_KEY")
+    from dashboard import auth
+
+    auth.check_settings(settings.auth, settings.source, secret)
+    source = source or CachedSource(build_source(settings), ttl=cache_ttl())
+    if settings.auth == "service":
+        source.read_only = True  # one shared key: nobody may act with it
     app.config.update(
-        SECRET_KEY=os.environ.get("DASHBOARD_SECRET_KEY") or secrets.token_hex(32),
+        SECRET_KEY=secret or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Shared deployments are served over HTTPS; browsers keep Secure cookies on localhost too.
+        SESSION_COOKIE_SECURE=settings.auth != "none",
         SETTINGS=settings,
-        SOURCE=source or CachedSource(build_source(settings), ttl=cache_ttl()),
+        SOURCE=source,
     )
 
     from dashboard import assets, csrf, current, errors, fragments, pages, security
@@ -53,6 +71,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         return {"source_kind": settings.source, "read_only": app.config["SOURCE"].read_only,
                 "jobs_dir": settings.jobs_dir}
 
+    auth.register(app, settings.auth, viewer_hours())
     app.register_blueprint(pages.bp)
     app.register_blueprint(fragments.bp)
     errors.register(app)

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from dashboard import config
+from dashboard import auth, config
 
 
 def parser() -> argparse.ArgumentParser:
@@ -26,6 +26,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--project", metavar="SLUG", help="else DREADNODE_PROJECT")
     serve.add_argument("--api-key", metavar="KEY",
                        help="API key (prefer DREADNODE_API_KEY: flags show up in process lists)")
+    serve.add_argument("--auth", choices=auth.MODES,
+                       help="who may look (else DASHBOARD_AUTH; default none, loopback only): "
+                            "viewer = each person signs in with their own API key; "
+                            "service = one read-only key from the environment")
     return root
 
 
@@ -33,7 +37,8 @@ def describe(settings: config.Settings) -> str:
     """One line saying where jobs come from, without the key."""
     if settings.source == "platform":
         scope = "/".join(filter(None, (settings.organization, settings.workspace))) or "default scope"
-        return f"platform {settings.server} ({scope})"
+        whose = ", each viewer's own key" if settings.auth == "viewer" else ""
+        return f"platform {settings.server} ({scope}{whose})"
     if settings.source == "directory":
         return f"exported jobs in {settings.jobs_dir}"
     return "bundled demo jobs (no Dreadnode credentials found)"
@@ -51,12 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     if settings.source == "directory" and not (settings.jobs_dir and settings.jobs_dir.is_dir()):
         print(f"dashboard: --jobs-dir {settings.jobs_dir} is not a directory", file=sys.stderr)
         return 2
+    try:
+        auth.check_bind([args.host], settings.auth)
+        auth.check_settings(settings.auth, settings.source, os.environ.get("DASHBOARD_SECRET_KEY"))
+    except auth.AuthConfigError as exc:
+        print(f"dashboard: {exc}", file=sys.stderr)
+        return 2
 
     from werkzeug.serving import run_simple
 
     from dashboard import create_app
 
     app = create_app(settings)
-    print(f"Serving {describe(settings)} on http://{args.host}:{args.port}/", flush=True)
+    mode = "" if settings.auth == "none" else f", auth mode {settings.auth}"
+    print(f"Serving {describe(settings)} on http://{args.host}:{args.port}/{mode}", flush=True)
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0

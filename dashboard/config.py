@@ -41,6 +41,7 @@ class Settings:
     network: str = "public"
     profile: str | None = None
     jobs_dir: Path | None = None
+    auth: str = "none"  # "none" (loopback only), "viewer" or "service"; see dashboard/auth.py
 
 
 def api_base(server: str) -> str:
@@ -78,12 +79,13 @@ def resolve(
 ) -> Settings:
     """Resolve settings from flags, then the environment, then the saved profile."""
     path = (config_path or CONFIG_PATH).expanduser()
+    auth = str(flags.get("auth") or env.get("DASHBOARD_AUTH") or "none").strip().lower()
     if flags.get("jobs_dir"):
         org, ws = _scope(flags, env, DIRECTORY_SCOPE)
         jobs_dir = Path(flags["jobs_dir"])
-        return Settings("directory", organization=org, workspace=ws, jobs_dir=jobs_dir)
+        return Settings("directory", organization=org, workspace=ws, jobs_dir=jobs_dir, auth=auth)
     if flags.get("demo"):
-        return Settings("demo", organization=DEMO_SCOPE[0], workspace=DEMO_SCOPE[1])
+        return Settings("demo", organization=DEMO_SCOPE[0], workspace=DEMO_SCOPE[1], auth=auth)
 
     active, profiles = load_profiles(path)
     wanted = flags.get("profile") or env.get("DREADNODE_PROFILE")
@@ -96,10 +98,13 @@ def resolve(
     for key in FIELDS:
         saved = profile.get(PROFILE_KEYS[key])
         values[key] = flags.get(key) or env.get(ENV[key]) or (str(saved) if saved else None)
-    if not values["api_key"]:
-        return Settings("demo", organization=DEMO_SCOPE[0], workspace=DEMO_SCOPE[1])
+    if auth == "viewer":
+        values["api_key"] = None  # every call carries the signed-in viewer's own key instead
+    elif not values["api_key"]:
+        return Settings("demo", organization=DEMO_SCOPE[0], workspace=DEMO_SCOPE[1], auth=auth)
     return Settings(
         "platform",
+        auth=auth,
         server=values["server"] or DEFAULT_SERVER,
         api_key=values["api_key"],
         organization=values["organization"],

@@ -18,12 +18,32 @@ def settings() -> Settings:
 
 
 def source() -> JobSource:
-    """The job source of this app."""
-    return current_app.config["SOURCE"]
+    """The job source of this request: in viewer mode, the app's source with the viewer's key."""
+    from dashboard import auth
+
+    person = auth.viewer()
+    if person is None:
+        return current_app.config["SOURCE"]
+    if "dashboard.source" not in request.environ:
+        request.environ["dashboard.source"] = source_for(person.key)
+    return request.environ["dashboard.source"]
+
+
+def source_for(key: str) -> JobSource:
+    """The app's source acting with another API key (sharing its connections and cache)."""
+    return current_app.config["SOURCE"].for_key(key)
 
 
 def default_scope() -> tuple[str, str]:
     """The organization and workspace `/` opens, asking the platform once when unknown."""
+    from dashboard import auth
+
+    person = auth.viewer()
+    if person is not None:
+        conf = settings()
+        if conf.organization and conf.workspace:
+            return conf.organization, conf.workspace
+        return person.scope or source().default_scope(conf.organization, conf.workspace)  # type: ignore[attr-defined]
     with _scope_lock:
         scope = current_app.config.get("SCOPE")
         if scope is None:

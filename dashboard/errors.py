@@ -9,6 +9,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from dashboard import auth
 from dashboard.sources import SourceError
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,11 @@ def register(app: Flask) -> None:
     """Install the handlers for upstream failures, HTTP errors and bugs."""
 
     @app.errorhandler(SourceError)
-    def source_error(exc: SourceError) -> tuple[str, int, dict[str, str]]:
+    def source_error(exc: SourceError) -> tuple[str, int, dict[str, str]] | Response:
         log.warning("upstream %s on %s %s: %s", exc.status, request.method, request.path, exc.kind)
+        signed_out = auth.rejected(exc)
+        if signed_out is not None:
+            return signed_out
         # The platform's Retry-After reaches the browser, whose pollers back off that long.
         headers = {"Retry-After": str(math.ceil(exc.retry_after))} if exc.retry_after else {}
         return *render_error(exc.status, exc.message), headers

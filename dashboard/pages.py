@@ -153,7 +153,8 @@ def job_action(org: str, workspace: str, job_id: str, action: str) -> Response |
     """Confirm (GET) and then perform (POST) a Cancel or Retry."""
     source = current.source()
     if source.read_only:
-        raise read_only(source.kind)
+        shared = current.settings().auth == "service"
+        raise read_only("this shared dashboard (service mode)" if shared else f"the {source.kind} source")
     if request.method == "POST":
         csrf.check()
     job = Job.from_api(source.get_job(org, workspace, job_id))

@@ -91,6 +91,7 @@ class FakePlatform:
 
     def __init__(self, api_key: str = DEFAULT_KEY, *, host: str = "127.0.0.1", port: int = 0):
         self.api_key = api_key
+        self.api_keys = {api_key}  # every key the fake accepts (add more for several viewers)
         self.latency = 0.0
         self.requests: list[Request] = []
         self.user: dict[str, Any] = {
@@ -261,7 +262,7 @@ class FakePlatform:
             self._sleep(fault.delay)
             if fault.status is not None or fault.cut == "reset":
                 return _fault_reply(fault)
-        if headers.get("x-api-key") != self.api_key:
+        if headers.get("x-api-key") not in self.api_keys:
             return FakeError(401, "Invalid or missing API key", "authentication_error").reply
         try:
             with self._lock:

@@ -510,3 +510,11 @@ def test_a_pane_loads_its_three_reads_concurrently(source, fake_platform):
     assert pane.job.status == "running"
     assert pane.artifacts["execution_mode"] == "async"
     assert [e.level for e in pane.logs] == ["info", "warning", "info"]
+
+
+def test_lone_surrogate_escapes_become_replacement_characters():
+    from dashboard.sources.platform import parse_json
+
+    parsed = parse_json(rb'{"a": "x\ud800y", "b": "\ud83d\ude00", "c": "\udc00", "n": NaN}')
+    assert parsed["a"] == "x\ufffdy" and parsed["b"] == "\U0001f600" and parsed["c"] == "\ufffd"
+    assert parsed["n"] != parsed["n"]  # NaN literals still read

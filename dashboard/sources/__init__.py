@@ -103,9 +103,9 @@ def not_found(org: str, workspace: str, job_id: str) -> SourceError:
     return SourceError(404, f"no job {job_id} in {org}/{workspace}", kind="not_found")
 
 
-def read_only(kind: str) -> SourceError:
-    """The error for cancel/retry on a source that cannot change jobs."""
-    return SourceError(405, f"the {kind} source is read-only: jobs cannot be cancelled or retried here")
+def read_only(what: str) -> SourceError:
+    """The error for cancel/retry where jobs cannot be changed (`what` names the place)."""
+    return SourceError(405, f"{what} is read-only: jobs cannot be cancelled or retried here")
 
 
 def build_source(settings: Any) -> JobSource:

@@ -45,6 +45,13 @@ class CachedSource:
         # Anything else (default_scope, list_workspaces, …) goes straight to the inner source.
         return getattr(self.inner, name)
 
+    def for_key(self, key: str) -> CachedSource:
+        """This cache in front of the inner source acting with another API key."""
+        twin = object.__new__(CachedSource)
+        twin.__dict__.update(self.__dict__)  # the same lock and entries: one cache for everyone
+        twin.inner = self.inner.for_key(key)  # type: ignore[attr-defined]
+        return twin
+
     def _read(self, key: tuple[Any, ...], call: Callable[[], Any]) -> Any:
         """Return a fresh cached value, wait for the same read in flight, or make the call."""
         key = (getattr(self.inner, "cache_scope", ""), *key)

@@ -105,11 +105,11 @@ class DirectorySource:
 
     def cancel(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
         """Exports cannot be changed."""
-        raise read_only(self.kind)
+        raise read_only(f"the {self.kind} source")
 
     def retry(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
         """Exports cannot be changed."""
-        raise read_only(self.kind)
+        raise read_only(f"the {self.kind} source")
 
     # --- internals ---
 

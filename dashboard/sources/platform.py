@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import random
+import re
 import time
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -54,21 +55,26 @@ class PlatformSource:
         self.base = api_base(settings.server)
         self.timeout = timeout
         self.max_body = max_body
-        self._key = settings.api_key or ""
-        # Cache entries are scoped by a fingerprint of server and key, never by the key itself.
-        self.cache_scope = hashlib.sha256(f"{self.base}\0{self._key}".encode()).hexdigest()[:16]
+        self._use_key(settings.api_key or "")
         self.session = requests.Session()
         # A page makes three reads at once from each request thread: keep those sockets pooled.
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.headers.update(
-            {
-                "X-API-Key": self._key,
-                "Accept": "application/json",
-                "X-Dreadnode-Network": settings.network,
-            }
-        )
+        self.session.headers.update({"Accept": "application/json", "X-Dreadnode-Network": settings.network})
+
+    def _use_key(self, key: str) -> None:
+        """Act with `key` from now on."""
+        self._key = key
+        # Cache entries are scoped by a fingerprint of server and key, never by the key itself.
+        self.cache_scope = hashlib.sha256(f"{self.base}\0{key}".encode()).hexdigest()[:16]
+
+    def for_key(self, key: str) -> PlatformSource:
+        """This source acting with another API key (a signed-in viewer's), sharing connections."""
+        twin = object.__new__(PlatformSource)
+        twin.__dict__.update(self.__dict__)
+        twin._use_key(key)
+        return twin
 
     def __repr__(self) -> str:
         return f"PlatformSource({self.server!r})"
@@ -111,6 +117,11 @@ class PlatformSource:
         return self._job_call("POST", org, workspace, job_id, "/retry")
 
     # -- identity and scope --------------------------------------------------------------
+
+    def get_user(self) -> dict[str, Any]:
+        """Who the key belongs to (checks the key)."""
+        user = self._call("GET", "/user")
+        return user if isinstance(user, dict) else {}
 
     def list_organizations(self) -> list[dict[str, Any]]:
         """The organizations the key can see (each with a `key` slug)."""
@@ -222,7 +233,7 @@ class PlatformSource:
             # Redirects are not followed: they could carry the key header to another host.
             response = self.session.request(
                 method, self.base + path, params=params, timeout=self.timeout, allow_redirects=False,
-                stream=True,
+                stream=True, headers={"X-API-Key": self._key},
             )
         except requests.Timeout as exc:
             connect, read = self.timeout
@@ -426,11 +437,18 @@ def _compact(value: Any) -> str:
 
 def parse_json(body: bytes) -> Any:
     """Parse a response body with orjson (fast for 10^6-point series); fall back to the standard
-    parser, which also reads the NaN / Infinity literals that some trainers write."""
+    parser, which also reads the NaN / Infinity literals that some trainers write, after turning
+    lone surrogate escapes (text no page can encode) into U+FFFD."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return json.loads(body)
+        return json.loads(LONE_SURROGATE.sub(rb"\\ufffd", body))
+
+
+LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:

@@ -1,0 +1,254 @@
+"""Who may look: the auth modes, sign-in and sign-out, and the viewer's encrypted cookie.
+
+- `none`: no sign-in; only for loopback (the CLI and the Procfile refuse anything else).
+- `viewer`: each person signs in with their own Dreadnode API key, kept in an encrypted,
+  HttpOnly, Secure, SameSite cookie, so every upstream call carries that person's key and the
+  platform decides what they may see. Any worker or instance with the same secret reads it.
+- `service`: one key from the environment, for deployments behind an SSO proxy; read-only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from dashboard import csrf
+from dashboard.sources import SourceError
+
+log = logging.getLogger(__name__)
+
+MODES = ("none", "viewer", "service")
+COOKIE = "dashboard_viewer"
+DEFAULT_HOURS = 12.0
+MIN_SECRET = 32
+OPEN_ENDPOINTS = frozenset({"auth.sign_in", "pages.healthz", "static"})
+bp = Blueprint("auth", __name__)
+
+
+class AuthConfigError(Exception):
+    """The auth mode cannot work with these settings."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person: their key (server-side only), name and default scope."""
+
+    key: str
+    name: str
+    scope: tuple[str, str] | None
+
+
+# -- deployment checks ----------------------------------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the dashboard on this machine."""
+    host = host.strip().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(hosts: list[str], mode: str) -> None:
+    """Refuse to serve beyond loopback without an explicit auth mode."""
+    exposed = [h for h in hosts if not is_loopback(h)]
+    if exposed and mode == "none":
+        raise AuthConfigError(
+            f"refusing to listen on {', '.join(exposed)} without sign-in: anyone who can reach it "
+            "would act with your API key. Choose an auth mode: --auth viewer (each person signs "
+            "in with their own Dreadnode API key) or --auth service (one read-only key, behind "
+            "your SSO proxy); or DASHBOARD_AUTH=viewer|service. Bind 127.0.0.1 for local use."
+        )
+
+
+def check_settings(mode: str, source: str, secret: str | None) -> None:
+    """Refuse an auth mode that cannot work with this source or secret."""
+    if mode not in MODES:
+        raise AuthConfigError(f"unknown auth mode {mode!r}: use one of {', '.join(MODES)}")
+    if mode == "viewer" and source != "platform":
+        raise AuthConfigError("--auth viewer signs people in against a platform: drop --demo/--jobs-dir")
+    if mode == "viewer" and len(secret or "") < MIN_SECRET:
+        raise AuthConfigError(
+            f"--auth viewer needs DASHBOARD_SECRET_KEY (at least {MIN_SECRET} characters, the same "
+            "on every worker and instance) to encrypt sign-in cookies; make one with "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+
+
+# -- the cookie -----------------------------------------------------------------------------
+
+
+def _fernet() -> Fernet:
+    """The cookie cipher, keyed by a derivation of the app's secret."""
+    digest = hashlib.sha256(b"dashboard viewer cookie\0" + current_app.config["SECRET_KEY"].encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def session_seconds() -> int:
+    """How long a sign-in lasts."""
+    return int(current_app.config["VIEWER_HOURS"] * 3600)
+
+
+def seal(viewer: Viewer) -> str:
+    """The encrypted cookie value for a viewer."""
+    payload = {"k": viewer.key, "n": viewer.name, "s": list(viewer.scope) if viewer.scope else None}
+    return _fernet().encrypt(json.dumps(payload).encode()).decode()
+
+
+def unseal(token: str) -> Viewer | None:
+    """The viewer in a cookie value, or None if it is forged, from another secret or expired."""
+    try:
+        payload: Any = json.loads(_fernet().decrypt(token.encode(), ttl=session_seconds()))
+        scope = payload.get("s")
+        return Viewer(str(payload["k"]), str(payload.get("n") or ""),
+                      (str(scope[0]), str(scope[1])) if scope else None)
+    except (InvalidToken, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+
+
+def viewer() -> Viewer | None:
+    """The signed-in viewer of this request (viewer mode only)."""
+    if current_app.config["AUTH"] != "viewer":
+        return None
+    # Kept on the request, not `g`: an app context (and its `g`) can outlive a streamed response.
+    if "dashboard.viewer" not in request.environ:
+        token = request.cookies.get(COOKIE)
+        request.environ["dashboard.viewer"] = unseal(token) if token else None
+    return request.environ["dashboard.viewer"]
+
+
+def set_cookie(response: Response, value: str, max_age: int) -> None:
+    """Write the viewer cookie with every protection a browser offers."""
+    response.set_cookie(COOKIE, value, max_age=max_age, path="/", secure=True, httponly=True,
+                        samesite="Lax")
+
+
+# -- gatekeeping ----------------------------------------------------------------------------
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site path to return to after sign-in; anything else goes home."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("pages.index")
+    return target
+
+
+def to_sign_in(message: str | None = None) -> Response:
+    """Send the browser to sign-in and back here afterwards (htmx gets a full-page redirect)."""
+    if request.headers.get("HX-Request"):
+        back = request.headers.get("HX-Current-URL", "")
+        back = "/" + back.split("/", 3)[3] if back.count("/") >= 3 else None
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = url_for("auth.sign_in", next=safe_next(back))
+    else:
+        response = redirect(url_for("auth.sign_in", next=safe_next(request.full_path.rstrip("?"))))
+    if message:
+        flash(message, "warning")
+    set_cookie(response, "", 0)
+    return response
+
+
+def require_viewer() -> Response | None:
+    """Before every request in viewer mode: the pages need a signed-in viewer."""
+    if current_app.config["AUTH"] != "viewer" or request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if request.endpoint is None:  # a 404: no page to protect
+        return None
+    if viewer() is None:
+        return to_sign_in()
+    return None
+
+
+def rejected(exc: SourceError) -> Response | None:
+    """In viewer mode, a key the platform now rejects ends the sign-in."""
+    if current_app.config["AUTH"] == "viewer" and exc.status == 401:
+        return to_sign_in("The platform no longer accepts your API key; sign in again.")
+    return None
+
+
+# -- views ----------------------------------------------------------------------------------
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def sign_in() -> Response | tuple[str, int]:
+    """Ask for a Dreadnode API key, check it with the platform, and go back where the link led."""
+    if current_app.config["AUTH"] != "viewer":
+        abort(404, description="This dashboard has no sign-in: it runs without per-viewer keys.")
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return form(target, None, 200)
+    csrf.check()
+    key = request.form.get("api_key", "").strip()
+    if not key:
+        return form(target, "Paste your Dreadnode API key.", 400)
+    from dashboard import current
+
+    source = current.source_for(key)
+    try:
+        user = source.get_user()
+    except SourceError as exc:
+        error = ("The platform rejected that API key." if exc.status == 401
+                 else f"Could not check the key: {exc.message}")
+        return form(target, error, exc.status)
+    settings = current.settings()
+    scope = None
+    if not (settings.organization and settings.workspace):
+        try:
+            scope = source.default_scope(settings.organization, settings.workspace)
+        except SourceError:
+            scope = None  # the job list says what is missing when it is opened
+    name = next((str(user[k]) for k in ("username", "email") if isinstance(user, dict) and user.get(k)), "")
+    response = redirect(target, code=303)
+    set_cookie(response, seal(Viewer(key, name, scope)), session_seconds())
+    log.info("viewer signed in")
+    return response
+
+
+def form(target: str, error: str | None, status: int) -> tuple[str, int]:
+    """The sign-in form, with an error when the last try failed."""
+    hours = f"{current_app.config['VIEWER_HOURS']:g}"
+    return render_template("signin.html", next=target, error=error, hours=hours), status
+
+
+@bp.post("/signout")
+def sign_out() -> Response:
+    """Forget the viewer's key in this browser."""
+    csrf.check()
+    response = redirect(url_for("auth.sign_in"), code=303)
+    set_cookie(response, "", 0)
+    flash("Signed out.", "info")
+    return response
+
+
+def register(app: Flask, mode: str, hours: float) -> None:
+    """Install sign-in for the app's auth mode."""
+    app.config.update(AUTH=mode, VIEWER_HOURS=hours)
+    app.register_blueprint(bp)
+    app.before_request(require_viewer)
+
+    @app.context_processor
+    def auth_facts() -> dict[str, object]:
+        person = viewer()
+        return {"auth_mode": mode, "viewer_name": person.name if person else None}
