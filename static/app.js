@@ -139,6 +139,8 @@
     until: 0,
     blocked: function () { return Date.now() < this.until; },
     failure: function (retryAfter) {
+      // Several pollers fail together in one outage: that is one failure, not several.
+      if (this.blocked()) return;
       this.failures += 1;
       var asked = Math.min(600, parseInt(retryAfter, 10) || 0) * 1000;
       this.until = Date.now() + Math.max(asked, Math.min(60000, 1000 * Math.pow(2, this.failures)));
