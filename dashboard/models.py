@@ -12,6 +12,63 @@ CANCELLABLE_STATUSES = frozenset({"queued", "pending", "running"})
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LEVEL_ALIASES = {"warn": "warning", "critical": "error", "fatal": "error", "exception": "error",
                  "trace": "debug"}
+MAX_TEXT = 20_000  # characters of one job field or log message shown; the rest is noted
+LONG_FIELDS = ("name", "backend", "trainer_type", "algorithm", "model", "world_goal", "project_ref",
+               "error")  # text fields cut to MAX_TEXT characters
+TEXT_FIELDS = ("id", "status", *LONG_FIELDS)
+REF_FIELDS = ("dataset_ref", "prompt_dataset_ref", "capability")
+TIME_FIELDS = ("created_at", "started_at", "completed_at", "cancel_requested_at")
+ABSENT: tuple[Any, ...] = (None, "", [], {})
+
+
+def kind_of(value: Any) -> str:
+    """What a JSON value is, for a note: `null`, `a string`, `a list`, …"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "a map" if isinstance(value, dict) else "a value"
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A short quote of an unusable value for a note: a string or number as is, else its kind."""
+    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        quoted = repr(value) if isinstance(value, str) or abs(value) < 10**40 else "a huge number"
+    else:
+        quoted = kind_of(value)
+    return quoted if len(quoted) <= limit else quoted[: limit - 1] + "…"
+
+
+def clip(value: str, limit: int = MAX_TEXT) -> str:
+    """At most `limit` characters, saying how many more there were."""
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value) - limit:,} more characters)"
+
+
+class NotedMap(dict[str, Any]):
+    """An empty map standing in for an unusable payload, carrying what was wrong with it."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__()
+        self.note = note
+
+
+class NotedList(list[Any]):
+    """A list standing in for an unusable payload (or parsed from one), carrying the note."""
+
+    def __init__(self, note: str, items: Any = ()) -> None:
+        super().__init__(items)
+        self.note = note
+
+
+def note_of(value: Any) -> str | None:
+    """What was wrong with the payload a parsed value came from, if anything."""
+    return getattr(value, "note", None)
 
 
 def text(value: Any) -> str | None:
@@ -149,6 +206,7 @@ class Job:
             problems.append(f"`{key}` is not a map and was ignored")
             return {}
 
+        problems.extend(field_problems(data))
         refs = data.get("trajectory_dataset_refs")
         creator = data.get("created_by_user")
         creator_name = None
@@ -159,13 +217,13 @@ class Job:
         return cls(
             id=text(data.get("id")) or "unknown",
             status=parse_status(data.get("status")),
-            name=text(data.get("name")),
-            backend=text(data.get("backend")),
-            trainer_type=text(data.get("trainer_type")),
-            algorithm=text(data.get("algorithm")),
-            model=text(data.get("model")),
-            world_goal=text(data.get("world_goal")),
-            project_ref=text(data.get("project_ref")),
+            name=clipped(data.get("name")),
+            backend=clipped(data.get("backend")),
+            trainer_type=clipped(data.get("trainer_type")),
+            algorithm=clipped(data.get("algorithm")),
+            model=clipped(data.get("model")),
+            world_goal=clipped(data.get("world_goal")),
+            project_ref=clipped(data.get("project_ref")),
             dataset_ref=Ref.parse(data.get("dataset_ref")),
             prompt_dataset_ref=Ref.parse(data.get("prompt_dataset_ref")),
             trajectory_dataset_refs=tuple(
@@ -176,7 +234,7 @@ class Job:
             artifacts=mapping("artifacts"),
             config=mapping("config"),
             tags=tuple(t for t in map(text, tags if isinstance(tags, list) else []) if t),
-            error=text(data.get("error")),
+            error=clipped(data.get("error")),
             created_at=parse_time(data.get("created_at")),
             started_at=parse_time(data.get("started_at")),
             completed_at=parse_time(data.get("completed_at")),
@@ -184,6 +242,41 @@ class Job:
             created_by=creator_name or text(data.get("created_by_email")),
             problems=tuple(problems),
         )
+
+
+def clipped(value: Any) -> str | None:
+    """`text(value)` cut to MAX_TEXT characters."""
+    shown_text = text(value)
+    return clip(shown_text) if shown_text else None
+
+
+def field_problems(data: dict[str, Any]) -> list[str]:
+    """Notes on the fields of a job payload that are present but cannot be used."""
+    problems = []
+    for key in TEXT_FIELDS:
+        value = data.get(key)
+        if value not in ABSENT and text(value) is None and not isinstance(value, str):
+            problems.append(f"`{key}` is not text (got {kind_of(value)}) and was ignored")
+        elif key in LONG_FIELDS and isinstance(value, str) and len(value) > MAX_TEXT:
+            problems.append(f"`{key}` is {len(value):,} characters long; "
+                            f"only the first {MAX_TEXT:,} are shown")
+    for key in REF_FIELDS:
+        value = data.get(key)
+        if value not in ABSENT and Ref.parse(value) is None:
+            problems.append(f"`{key}` is not a name or a {{name, version}} map "
+                            f"(got {kind_of(value)}) and was ignored")
+    for key in ("trajectory_dataset_refs", "tags"):
+        value = data.get(key)
+        if value not in ABSENT and not isinstance(value, list):
+            problems.append(f"`{key}` is not a list (got {kind_of(value)}) and was ignored")
+    for key in TIME_FIELDS:
+        value = data.get(key)
+        if value not in ABSENT and parse_time(value) is None:
+            problems.append(f"`{key}` is not a readable time (got {shown(value)}) and was ignored")
+    creator = data.get("created_by_user")
+    if creator not in ABSENT and not isinstance(creator, dict):
+        problems.append(f"`created_by_user` is not a map (got {kind_of(creator)}) and was ignored")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -195,6 +288,7 @@ class LogEntry:
     level: str
     message: str
     data: Any
+    unreadable_time: str | None = None  # a timestamp that was given but could not be read
 
     @classmethod
     def from_api(cls, index: int, item: Any) -> LogEntry:
@@ -204,33 +298,49 @@ class LogEntry:
         level = (text(item.get("level")) or "info").lower()
         level = LEVEL_ALIASES.get(level, level)
         message = item.get("message")
+        raw_time = item.get("timestamp")
+        timestamp = parse_time(raw_time)
         return cls(
             index=index,
-            timestamp=parse_time(item.get("timestamp")),
+            timestamp=timestamp,
             level=level if level in LOG_LEVELS else "info",
-            message=message if isinstance(message, str) else ("" if message is None else str(message)),
+            message=clip(message if isinstance(message, str) else ("" if message is None else str(message))),
             data=item.get("data") or None,
+            unreadable_time=shown(raw_time) if timestamp is None and raw_time not in ABSENT else None,
         )
 
 
 def log_items(payload: Any) -> list[Any]:
-    """The raw entries of a logs payload (`{items: [...]}` or a bare list); [] when unusable."""
-    if isinstance(payload, dict):
-        payload = payload.get("items")
-    return payload if isinstance(payload, list) else []
+    """The raw entries of a logs payload (`{items: [...]}` or a bare list); when unusable, an
+    empty NotedList saying why."""
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict) and isinstance(payload.get("items"), list):
+        return payload["items"]
+    if isinstance(payload, dict) and "items" not in payload:
+        return NotedList("the logs were not a list (got a map with no `items`)")
+    got = payload.get("items") if isinstance(payload, dict) else payload
+    return NotedList(f"the logs were not a list (got {kind_of(got)})")
 
 
 def parse_logs(payload: Any, start: int = 0) -> list[LogEntry]:
-    """Parse the entries of a logs payload from position `start` on, keeping their positions."""
+    """Parse the entries of a logs payload from position `start` on, keeping their positions
+    (and the note of an unusable payload)."""
     items = log_items(payload)
     start = max(0, start)
-    return [LogEntry.from_api(start + i, item) for i, item in enumerate(items[start:])]
+    entries = [LogEntry.from_api(start + i, item) for i, item in enumerate(items[start:])]
+    note = note_of(items)
+    return NotedList(note, entries) if note else entries
 
 
 def parse_artifacts(payload: Any) -> dict[str, Any]:
-    """Turn an artifacts payload (`{artifacts: {...}}` or a bare map) into a map."""
+    """Turn an artifacts payload (`{artifacts: {...}}` or a bare map) into a map; when unusable,
+    an empty NotedMap saying why (`{artifacts: null}` is simply empty)."""
     if isinstance(payload, dict) and isinstance(payload.get("artifacts"), dict):
         return payload["artifacts"]
     if isinstance(payload, dict) and "artifacts" not in payload:
         return payload
-    return {}
+    if isinstance(payload, dict) and payload["artifacts"] is None:
+        return {}
+    got = payload["artifacts"] if isinstance(payload, dict) else payload
+    return NotedMap(f"the artifacts were not a map (got {kind_of(got)})")

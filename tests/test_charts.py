@@ -467,3 +467,12 @@ def test_figure_json_with_two_series_shows_a_legend():
     figure = json.loads(figure_json(reward), parse_constant=reject_constant)
     assert [t["name"] for t in figure["data"]] == ["train/reward", "eval/reward"]
     assert figure["layout"]["showlegend"] is True
+
+
+def test_a_series_off_its_axis_says_why_it_is_drawn_against_position():
+    (loss, *_) = build_charts(job({"steps": [1, 2, 3], "train/loss": [3.0, 2.0, 1.0, 0.5]}))
+    assert loss.axis_notes == ("train/loss has 4 values but steps has 3: drawn against position",)
+    (loss, *_) = build_charts(job({"steps": ["a", "b"], "train/loss": [3.0, 2.0]}))
+    assert loss.axis_notes == ("steps could not be read as numbers: train/loss is drawn against position",)
+    (loss, *_) = build_charts(job({"train/loss": [3.0, 2.0]}))
+    assert loss.axis_notes == ()

@@ -30,17 +30,21 @@ METRICS = st.one_of(JSON, st.dictionaries(
     st.one_of(STRINGS, st.sampled_from(["steps", "train/loss", "train_loss", "val_loss", "eval/steps",
                                         "eval/loss_history", "learning_rate", "reward", "epochs"])),
     st.one_of(SCALARS, SERIES), max_size=10))
+TIMES = st.one_of(JSON, st.sampled_from([
+    "2026-11-20T10:00:00Z", "2026-11-20T10:00:00", "2026-11-19T09:00:00+14:00", "yesterday",
+    "9999-99-99", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-06-30T23:59:60Z"]))
 JOBS = st.fixed_dictionaries(
     {"id": st.just(JOB_ID)},
     optional={key: JSON for key in (
         "status", "name", "backend", "trainer_type", "algorithm", "model", "world_goal", "error",
         "dataset_ref", "prompt_dataset_ref", "trajectory_dataset_refs", "capability", "config",
-        "artifacts", "tags", "created_at", "started_at", "completed_at", "created_by_user")}
+        "artifacts", "tags", "created_by_user")}
+    | {key: TIMES for key in ("created_at", "started_at", "completed_at", "cancel_requested_at")}
     | {"metrics": METRICS, "status": st.one_of(
         st.sampled_from(["queued", "running", "completed", "failed", "cancelled", "pending"]), JSON)},
 )
 LOG_ENTRY = st.one_of(JSON, st.fixed_dictionaries({}, optional={
-    "timestamp": st.one_of(JSON, st.sampled_from(["2026-11-20T10:00:00Z", "yesterday", "9999-99-99"])),
+    "timestamp": TIMES,
     "level": st.one_of(JSON, st.sampled_from(["debug", "info", "warning", "error", "FATAL"])),
     "message": JSON, "data": JSON}))
 

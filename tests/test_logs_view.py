@@ -98,3 +98,9 @@ def test_a_finished_job_gets_one_final_poll_which_then_stops():
     assert last["log_next"] is None
     running = logs_view(Job.from_api({"id": "j", "status": "running"}), [], 5, after=5, final=True)
     assert running["log_next"] == "?after=5"
+
+
+def test_a_log_row_with_an_unreadable_timestamp_says_so():
+    (row,) = log_rows(parse_logs([{"timestamp": "yesterday", "message": "m"}]))
+    assert row.time_iso == ""
+    assert row.time_utc == "unreadable time: 'yesterday'"

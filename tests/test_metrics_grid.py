@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.views.metrics import label, scalar, scalar_groups
+from dashboard.views.metrics import label, scalar, scalar_groups, unreadable
 
 
 def grid(metrics):
@@ -124,3 +124,11 @@ def test_a_long_string_is_cut_for_the_tile_but_kept_in_full():
 
 def test_non_string_keys_are_ignored():
     assert scalar_groups({1: 2.0, "train/steps": 3}) == scalar_groups({"train/steps": 3})
+
+
+def test_metrics_that_are_neither_scalar_nor_series_are_named_in_a_note():
+    note = unreadable({"train/x": {"a": 1}, "train/y": [{"v": 1}, "oops"], "val_loss": [None],
+                       "steps": [1, 2], "train/loss": [1.0, "x"], "empty": []})
+    assert note == ("2 metrics could not be read and are not shown: train/x (a map), "
+                    "train/y (no number among its 2 values).")
+    assert unreadable({"train/loss": [1.0], "note": "text"}) is None

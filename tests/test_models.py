@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dashboard.models import Job, LogEntry, Ref, parse_artifacts, parse_logs, parse_time
+from dashboard.models import Job, LogEntry, Ref, note_of, parse_artifacts, parse_logs, parse_time
 
 JOB_ID = "3f2b8a52-8c1e-4c8e-9a55-0d7f1f6f7b10"
 
@@ -375,3 +375,51 @@ def test_parse_artifacts_returns_an_empty_map_for_a_non_map(payload):
 @pytest.mark.parametrize(("raw", "level"), [("warn", "warning"), ("CRITICAL", "error"), ("fatal", "error")])
 def test_common_level_spellings_map_to_the_four_levels(raw: str, level: str) -> None:
     assert LogEntry.from_api(0, {"level": raw, "message": "m"}).level == level
+
+
+# --- notes on unusable data -----------------------------------------------------------------
+
+
+def test_fields_of_the_wrong_type_are_each_noted():
+    job = Job.from_api(training_job(name={"x": 1}, tags="nightly", capability=[1],
+                                    created_at=1700000000, created_by_user="ada"))
+    assert set(job.problems) == {
+        "`name` is not text (got a map) and was ignored",
+        "`tags` is not a list (got a string) and was ignored",
+        "`capability` is not a name or a {name, version} map (got a list) and was ignored",
+        "`created_at` is not a readable time (got 1700000000) and was ignored",
+        "`created_by_user` is not a map (got a string) and was ignored",
+    }
+
+
+def test_a_huge_name_is_cut_and_noted():
+    job = Job.from_api(training_job(name="n" * 30_000))
+    assert job.name.startswith("n" * 20_000) and job.name.endswith("… (10,000 more characters)")
+    assert job.problems == ("`name` is 30,000 characters long; only the first 20,000 are shown",)
+
+
+@pytest.mark.parametrize(("payload", "note"), [
+    ("oops", "the logs were not a list (got a string)"),
+    ({"items": {"0": {}}}, "the logs were not a list (got a map)"),
+    ({}, "the logs were not a list (got a map with no `items`)"),
+])
+def test_unusable_logs_say_why(payload, note):
+    assert note_of(parse_logs(payload)) == note
+    assert note_of(parse_logs({"items": []})) is None
+
+
+@pytest.mark.parametrize(("payload", "note"), [
+    ({"artifacts": ["a"]}, "the artifacts were not a map (got a list)"),
+    ("x", "the artifacts were not a map (got a string)"),
+    (None, "the artifacts were not a map (got null)"),
+])
+def test_unusable_artifacts_say_why(payload, note):
+    assert note_of(parse_artifacts(payload)) == note
+    assert note_of(parse_artifacts({"artifacts": None})) is None
+
+
+def test_an_unreadable_log_timestamp_is_kept_for_the_row_and_a_long_message_is_cut():
+    entry = LogEntry.from_api(0, {"timestamp": "soon", "message": "m" * 20_001})
+    assert entry.unreadable_time == "'soon'"
+    assert entry.message.endswith("… (1 more characters)")
+    assert LogEntry.from_api(0, {"message": "m"}).unreadable_time is None

@@ -513,7 +513,7 @@ def test_a_pane_loads_its_three_reads_concurrently(source, fake_platform):
 
 
 def test_lone_surrogate_escapes_become_replacement_characters():
-    from dashboard.sources.platform import parse_json
+    from dashboard.sources import parse_json
 
     parsed = parse_json(rb'{"a": "x\ud800y", "b": "\ud83d\ude00", "c": "\udc00", "n": NaN}')
     assert parsed["a"] == "x\ufffdy" and parsed["b"] == "\U0001f600" and parsed["c"] == "\ufffd"

@@ -227,3 +227,10 @@ def test_completed_job_without_error_shows_none():
 
 def test_failed_job_with_an_empty_error_shows_none():
     assert summarize(job(status="failed", error="   "), NOW).error is None
+
+
+def test_a_job_that_ends_before_it_starts_shows_no_duration_but_says_why():
+    done = job(status="completed", started_at="2026-11-20T10:00:00Z",
+               completed_at="2026-11-20T09:00:00Z")
+    duration = tile(summarize(done, datetime(2026, 11, 21, tzinfo=UTC)), "tile-duration")
+    assert (duration.value, duration.hint) == ("—", "it ended before it started")

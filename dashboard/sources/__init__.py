@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import orjson
 
 from dashboard.models import Job, LogEntry, log_items, parse_artifacts, parse_logs
 
@@ -121,3 +125,19 @@ def build_source(settings: Any) -> JobSource:
     from dashboard.sources.demo import DemoSource
 
     return DemoSource()
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a response body with orjson (fast for 10^6-point series); fall back to the standard
+    parser, which also reads the NaN / Infinity literals that some trainers write, after turning
+    lone surrogate escapes (text no page can encode) into U+FFFD."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(LONE_SURROGATE.sub(rb"\\ufffd", body))
+
+
+LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)

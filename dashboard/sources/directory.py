@@ -10,7 +10,6 @@ Job ids are looked up in the files' content and never joined into a path.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.models import parse_time
-from dashboard.sources import SourceError, not_found, read_only
+from dashboard.sources import SourceError, not_found, parse_json, read_only
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +208,7 @@ class DirectorySource:
         if cached is not None and cached[0] == key:
             return cached[1]
         try:
-            value = json.loads(path.read_bytes())
+            value = parse_json(path.read_bytes())
         except (OSError, ValueError, RecursionError) as exc:
             raise BrokenFile(path) from exc
         with self._lock:

@@ -7,19 +7,17 @@ import json
 import logging
 import math
 import random
-import re
 import time
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
-import orjson
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
 from dashboard.config import Settings, api_base
-from dashboard.sources import SourceError, not_found
+from dashboard.sources import SourceError, not_found, parse_json
 from dashboard.validation import valid_job_id, valid_slug
 
 log = logging.getLogger(__name__)
@@ -433,22 +431,6 @@ def _describe_errors(errors: Any, limit: int = 3) -> str:
 def _compact(value: Any) -> str:
     """Short JSON for a value that has no human text."""
     return json.dumps(value, default=str, separators=(",", ":"))
-
-
-def parse_json(body: bytes) -> Any:
-    """Parse a response body with orjson (fast for 10^6-point series); fall back to the standard
-    parser, which also reads the NaN / Infinity literals that some trainers write, after turning
-    lone surrogate escapes (text no page can encode) into U+FFFD."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return json.loads(LONE_SURROGATE.sub(rb"\\ufffd", body))
-
-
-LONE_SURROGATE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-)
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dashboard.models import clip
+
 # The App hides exactly these internal worker fields from the card.
 HIDDEN = frozenset({"provider_sandbox_id", "worker_id", "payload_path", "result_path"})
 # Whole words of a snake/kebab key: `world_server_auth_token` is secret, `num_tokens` is not.
@@ -17,6 +19,8 @@ SECRET = re.compile(
 )
 MASK = "•••••• (hidden)"
 MAX_DEPTH = 4
+MAX_TEXT = 20_000  # characters of one value shown in the card
+MAX_RAW = 200_000  # characters of the raw view
 RAW_DEPTH = 32  # the raw view's limit: past it a hostile map would exhaust the stack
 
 
@@ -64,7 +68,7 @@ def value(raw: Any, depth: int = 0) -> Value:
             for k, v in raw.items()
         ))
     text = raw if isinstance(raw, str) else json.dumps(raw)
-    return Value("ref" if is_ref(text) else "text", text)
+    return Value("ref" if is_ref(text) else "text", clip(text, MAX_TEXT))
 
 
 def rows(artifacts: dict[str, Any]) -> list[Row]:
@@ -89,4 +93,5 @@ def masked(raw: Any, depth: int = 0) -> Any:
 
 def raw_json(artifacts: dict[str, Any]) -> str:
     """Pretty JSON of the unfiltered map, secrets masked."""
-    return json.dumps(masked(artifacts), indent=2, sort_keys=True, default=str, ensure_ascii=False)
+    text = json.dumps(masked(artifacts), indent=2, sort_keys=True, default=str, ensure_ascii=False)
+    return clip(text, MAX_RAW)

@@ -29,6 +29,7 @@ class Series:
     x_label: str
     bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # NaN/Inf positions
     unusable: int = 0  # values that were neither numbers nor null
+    axis_note: str = ""  # why it is drawn against its positions when the job has an axis
 
     @property
     def points(self) -> int:
@@ -70,6 +71,11 @@ class Chart:
     def points(self) -> int:
         """How many drawable points it has."""
         return sum(s.points for s in self.series)
+
+    @property
+    def axis_notes(self) -> tuple[str, ...]:
+        """Why some of its series are drawn against their positions instead of the steps."""
+        return tuple(s.axis_note for s in self.series if s.axis_note)
 
 
 def number(value: Any) -> tuple[float | None, bool, bool]:
@@ -173,7 +179,22 @@ def series(metrics: dict[str, Any], key: str,
     raw = metrics[key]
     ys, bad, unusable = values(raw)
     xs, label = axis(metrics, key, len(raw), known)
-    return Series(key, xs, ys, label, bad, unusable)
+    return Series(key, xs, ys, label, bad, unusable, axis_note(metrics, key, len(raw), label))
+
+
+def axis_note(metrics: dict[str, Any], key: str, length: int, label: str) -> str:
+    """Why a series fell back to its positions while the job does publish an axis, or ""."""
+    if label != "Point":
+        return ""
+    prefix = "eval/" if key.startswith("eval/") else ""
+    for name in (f"{prefix}steps", f"{prefix}epochs"):
+        candidate = metrics.get(name)
+        if isinstance(candidate, list) and candidate:
+            if len(candidate) != length:
+                return (f"{key} has {length:,} values but {name} has {len(candidate):,}: "
+                        "drawn against position")
+            return f"{name} could not be read as numbers: {key} is drawn against position"
+    return ""
 
 
 def base_name(key: str) -> str:

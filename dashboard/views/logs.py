@@ -38,7 +38,8 @@ def data_text(data: Any) -> str | None:
 def log_rows(entries: list[LogEntry]) -> list[LogRow]:
     """Turn parsed entries into rows, keeping each entry's index in the job's log list."""
     return [
-        LogRow(e.index, e.level, fmt.iso(e.timestamp), fmt.utc(e.timestamp), e.message,
-               data_text(e.data))
+        LogRow(e.index, e.level, fmt.iso(e.timestamp),
+               f"unreadable time: {e.unreadable_time}" if e.unreadable_time else fmt.utc(e.timestamp),
+               e.message, data_text(e.data))
         for e in entries
     ]

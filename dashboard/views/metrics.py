@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dashboard.models import clip
 from dashboard.views import format as fmt
-from dashboard.views.charts import number
+from dashboard.views.charts import is_series, number
 
+UNREADABLE_SHOWN = 10  # unreadable metrics named in the note; the rest are counted
 GROUPS = (("train", "Train"), ("eval", "Eval"), ("async", "Async"), ("other", "Other"))
 # Keys whose plain names are easy to confuse with one another get explicit labels.
 LABELS = {
@@ -77,3 +79,21 @@ def scalar_groups(metrics: dict[str, Any]) -> list[ScalarGroup]:
         for name, title in GROUPS
         if buckets[name]
     ]
+
+
+def unreadable(metrics: dict[str, Any]) -> str | None:
+    """A note naming the metrics shown nowhere because they are neither a scalar nor a series
+    with numbers (maps, and lists holding no number; an all-null list is just "no data yet")."""
+    found = []
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            found.append(f"{clip(key, 100)} (a map)")
+        elif isinstance(value, list) and value.count(None) < len(value) and not is_series(value):
+            noun = "value" if len(value) == 1 else "values"
+            found.append(f"{clip(key, 100)} (no number among its {len(value):,} {noun})")
+    if not found:
+        return None
+    named = ", ".join(found[:UNREADABLE_SHOWN])
+    more = f", and {len(found) - UNREADABLE_SHOWN:,} more" if len(found) > UNREADABLE_SHOWN else ""
+    return (f"{len(found):,} metric{'s' if len(found) > 1 else ''} could not be read "
+            f"and {'are' if len(found) > 1 else 'is'} not shown: {named}{more}.")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from dashboard.models import Job, LogEntry
+from dashboard.models import Job, LogEntry, note_of
 from dashboard.sources import Pane
 from dashboard.views import artifacts, charts, figures, logs, metrics, summary
 
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 def summary_view(job: Job, now: datetime) -> dict[str, Any]:
     """The header, tiles, error callout and scalar grid."""
     return {"job": job, "summary": summary.summarize(job, now),
-            "scalar_groups": metrics.scalar_groups(job.metrics)}
+            "scalar_groups": metrics.scalar_groups(job.metrics),
+            "unreadable_metrics": metrics.unreadable(job.metrics)}
 
 
 def rendered_charts(job: Job) -> Iterator[tuple[charts.Chart, figures.Rendered | None]]:
@@ -47,8 +48,9 @@ def charts_view(job: Job) -> dict[str, Any]:
 
 
 def artifacts_view(job: Job, raw: dict[str, Any]) -> dict[str, Any]:
-    """The Artifacts & refs card."""
-    return {"job": job, "artifact_rows": artifacts.rows(raw), "artifacts_raw": artifacts.raw_json(raw)}
+    """The Artifacts & refs card, with a note when the artifacts payload was unusable."""
+    return {"job": job, "artifact_rows": artifacts.rows(raw), "artifacts_raw": artifacts.raw_json(raw),
+            "artifacts_note": note_of(raw)}
 
 
 def logs_view(job: Job, entries: list[LogEntry], total: int, after: int = 0,
@@ -63,7 +65,8 @@ def logs_view(job: Job, entries: list[LogEntry], total: int, after: int = 0,
     done = job.terminal and final
     following = None if done else f"?after={cursor}" + ("&final=1" if job.terminal else "")
     return {"job": job, "log_rows": logs.log_rows(entries), "log_cursor": cursor, "log_total": total,
-            "log_first": entries[0].index if entries else total, "log_next": following}
+            "log_first": entries[0].index if entries else total, "log_next": following,
+            "logs_note": note_of(entries)}
 
 
 def pane_view(pane: Pane, now: datetime) -> dict[str, Any]:

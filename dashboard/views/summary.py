@@ -77,6 +77,8 @@ def duration_tile(job: Job, now: datetime) -> Tile:
     if job.terminal:
         end = job.completed_at or job.cancel_requested_at
         seconds = (end - job.started_at).total_seconds() if end else None
+        if seconds is not None and seconds < 0:
+            return Tile("tile-duration", "Duration", "—", "it ended before it started")
         return Tile("tile-duration", "Duration", fmt.duration(seconds))
     running = (now - job.started_at).total_seconds()
     return Tile("tile-duration", "Duration", fmt.duration(running), "running",
