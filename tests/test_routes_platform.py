@@ -81,3 +81,24 @@ def test_cancel_posts_to_the_platform(client: FlaskClient, fake_platform: FakePl
     posts = [r for r in fake_platform.requests if r.method == "POST"]
     assert [r.path for r in posts] == [f"/api/v1/org/acme/ws/research/training/jobs/{RL_JOB_ID}/cancel"]
     assert fake_platform.job(RL_JOB_ID)["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("path", [
+    f"{JOBS}/..%2F..%2Fuser",
+    f"{JOBS}/%2e%2e",
+    f"{JOBS}/{SFT_JOB_ID}%2F..%2F..%2F..%2Fuser",
+    f"{JOBS}/{SFT_JOB_ID}%252F..%252Fcancel",
+    f"{JOBS}/{SFT_JOB_ID.upper()}",
+    "/acme/%2e%2e/training/jobs",
+    "/acme/research%2F..%2Fother/training/jobs",
+    "/%2e%2e%2Fuser/research/training/jobs",
+    f"/acme/research%00/training/jobs/{SFT_JOB_ID}/logs?after=0",
+    f"/acme/ws%3Fx%3D1/training/jobs/{SFT_JOB_ID}/summary",
+])
+def test_an_encoded_path_trick_never_reaches_the_platform(
+    client: FlaskClient, fake_platform: FakePlatform, path: str
+) -> None:
+    fake_platform.reset()
+    response = client.get(path)
+    assert response.status_code == 404
+    assert fake_platform.requests == []
