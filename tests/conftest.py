@@ -8,6 +8,10 @@ import pytest
 
 from tests.fake_platform import DEFAULT_KEY, FakePlatform, add_sample_jobs
 
+# The canary-key check over the whole suite: no response, header, log line or server output
+# of the dashboard contains an API key (see tests/canary.py).
+pytest_plugins = ["tests.canary"]
+
 
 @pytest.fixture
 def fake_platform() -> Iterator[FakePlatform]:

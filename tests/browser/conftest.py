@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
+from tests import canary
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,7 +84,10 @@ class Server:
         """GET a page's HTML (outside the browser), failing with the server's output."""
         try:
             with urllib.request.urlopen(self.url(path), timeout=10) as response:
-                return response.read().decode()
+                body = response.read()
+                canary.check_direct_response(f"GET {path} (outside the browser)",
+                                             response.headers.items(), body)
+                return body.decode()
         except (urllib.error.URLError, OSError) as exc:
             pytest.fail(f"GET {path} failed: {exc}\n{self.output()}")
 
@@ -126,6 +131,7 @@ def start_server(logs: Path, run_seconds: float = RUN_SECONDS, *, args: tuple[st
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREADNODE_")}
     env |= {"DASHBOARD_DEMO_RUN_SECONDS": str(run_seconds), "PYTHONUNBUFFERED": "1",
             "HOME": str(logs)} | (extra_env or {})
+    canary.watch_server(args, env)  # its key, if any, is a canary too
     stdout, stderr = logs / "stdout.txt", logs / "stderr.txt"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
@@ -160,6 +166,7 @@ def stop_server(server: Server) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait(timeout=5)
+    canary.check_server_output(f"dashboard server {server.base_url}", server.stdout, server.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +227,9 @@ def page_log(request: pytest.FixtureRequest) -> PageLog:
 @pytest.fixture
 def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
     """A fresh 1280x800 page; any uncaught page error or console error fails the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    har = canary.har_path()  # every response the browser gets is checked for the API key
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  record_har_path=har, record_har_content="embed")
     context.set_default_timeout(10_000)
     opened = context.new_page()
 
@@ -233,6 +242,7 @@ def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
     opened.on("pageerror", lambda error: page_log.page_errors.append(str(error)))
     yield opened
     context.close()
+    canary.check_har(har)
 
 
 @pytest.hookimpl(wrapper=True)
