@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 
-.PHONY: setup run test lint screenshot chromium assets clean
+.PHONY: setup run test lint screenshot soak chromium assets clean
 
 setup: $(VENV)/.installed chromium assets
 
@@ -39,6 +39,10 @@ test: setup
 
 screenshot: setup
 	$(BIN)/python scripts/screenshot.py
+
+# The soak test: gunicorn as the Procfile runs it, 50 + 10 viewers for 60 s; writes docs/RELIABILITY.md.
+soak: setup
+	$(BIN)/python scripts/soak.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

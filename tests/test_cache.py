@@ -118,3 +118,36 @@ def test_cancel_is_never_cached_and_forgets_the_job() -> None:
     cached.cancel("a", "b", "j")
     cached.get_job("a", "b", "j")
     assert inner.calls == ["job j", "cancel j", "cancel j", "job j"]
+
+
+class StatusSource(SlowSource):
+    """A source whose job has a status the test sets."""
+
+    status = "running"
+
+    def get_job(self, org: str, ws: str, job_id: str) -> dict[str, Any]:
+        return self._call(f"job {job_id}") | {"status": self.status}
+
+
+@pytest.mark.parametrize(("status", "fresh_after_30s"), [("running", False), ("completed", True),
+                                                          ("failed", True), ("queued", False)])
+def test_a_finished_jobs_payload_is_kept_for_a_minute(status: str, fresh_after_30s: bool) -> None:
+    inner, clock = StatusSource(), Clock()
+    inner.status = status
+    cached = CachedSource(inner, ttl=1.0, clock=clock)
+    cached.get_job("acme", "research", "j")
+    clock.now += 30
+    cached.get_job("acme", "research", "j")
+    assert len(inner.calls) == (1 if fresh_after_30s else 2)
+    clock.now += 31
+    cached.get_job("acme", "research", "j")
+    assert len(inner.calls) == (2 if fresh_after_30s else 3)
+
+
+def test_expired_entries_are_dropped_on_the_next_read() -> None:
+    inner, clock = SlowSource(), Clock()
+    cached = CachedSource(inner, ttl=1.0, clock=clock)
+    cached.get_logs("acme", "research", "big")
+    clock.now += 2
+    cached.get_logs("acme", "research", "other")
+    assert [k[1:] for k in cached._entries] == [("logs", "acme", "research", "other")]

@@ -12,6 +12,14 @@ from dashboard.sources import JobSource
 
 DEFAULT_TTL = 1.0
 MAX_ENTRIES = 512
+FINISHED_TTL = 60.0  # a finished job's payload (its metrics can be 60 MB) no longer changes
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+
+def _lifetime(key: tuple[Any, ...], value: Any, ttl: float) -> float:
+    """Seconds a successful read stays fresh: longer for a finished job's own payload."""
+    finished = key[1] == "job" and isinstance(value, dict) and value.get("status") in TERMINAL
+    return max(ttl, FINISHED_TTL) if finished and ttl > 0 else ttl
 
 
 @dataclass
@@ -60,9 +68,13 @@ class CachedSource:
             entry = self._entries.get(key)
             owner = entry is None or (entry.done.is_set() and entry.expires <= now)
             if owner:
+                # Expired entries go now, not later: one can hold a 1M-step job's parsed payload.
+                self._evict(now)
                 entry = self._entries[key] = _Entry()
-                if len(self._entries) > MAX_ENTRIES:
-                    self._evict(now)
+                if len(self._entries) > MAX_ENTRIES:  # many finished jobs at once: oldest go first
+                    done = sorted((e.expires, k) for k, e in self._entries.items() if e.done.is_set())
+                    for _, old in done[: len(self._entries) - MAX_ENTRIES]:
+                        del self._entries[old]
         assert entry is not None
         if owner:
             try:
@@ -70,7 +82,8 @@ class CachedSource:
             except BaseException as exc:
                 entry.error = exc
             finally:
-                entry.expires = self._clock() + (self.ttl if entry.error is None else 0.0)
+                life = 0.0 if entry.error is not None else _lifetime(key, entry.value, self.ttl)
+                entry.expires = self._clock() + life
                 entry.done.set()
         else:
             entry.done.wait()
