@@ -60,7 +60,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         SOURCE=source,
     )
 
-    from dashboard import assets, csrf, current, errors, fragments, pages, security
+    from dashboard import assets, csrf, current, errors, fragments, pages, publish, security
 
     app.jinja_env.globals["csrf_token"] = csrf.token
     app.jinja_env.globals["job_url"] = current.job_url
@@ -74,6 +74,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
     auth.register(app, settings.auth, viewer_hours())
     app.register_blueprint(pages.bp)
     app.register_blueprint(fragments.bp)
+    app.register_blueprint(publish.bp)
     errors.register(app)
     assets.register(app)
     security.register(app)

@@ -8,7 +8,13 @@ Under the job URL:
 A response for a terminal job carries HTTP 286, which tells htmx to stop polling.
 
 Asked for on demand: `charts/zoom` (one chart's x range at full resolution), `logs/earlier`
-("load earlier") and `logs.jsonl` (every entry, as a download).
+("load earlier", a gap's entries, or the entries around a linked one), `logs/panel` (the logs
+list under a new filter), `logs.jsonl` (every entry, as a download) and `metrics.csv` (every
+series, one row per step).
+
+The logs fragments take the panel's filter (`level`, `q`); the chart ones its options
+(`smooth`, `logy`, `x`). Values the page would ignore with a note are a 400 here: app.js only
+asks with values the page settled on.
 """
 
 from __future__ import annotations
@@ -22,12 +28,15 @@ from flask import Blueprint, abort, make_response, render_template, request
 from werkzeug.wrappers import Response
 
 from dashboard import current
-from dashboard.models import Job, log_items, parse_artifacts, parse_logs
+from dashboard.models import Job, LogEntry, log_items, parse_artifacts, parse_logs
 from dashboard.pages import JOB, validate_path
 from dashboard.sources import gather
-from dashboard.views.charts import build_charts
+from dashboard.views import logs as log_tools
+from dashboard.views.chart_controls import ChartOptions, parse_options, settle
+from dashboard.views.charts import chart_for, plan_charts
 from dashboard.views.figures import zoom_json
-from dashboard.views.pane import artifacts_view, charts_view, logs_view, summary_view
+from dashboard.views.metrics_csv import metrics_csv
+from dashboard.views.pane import artifacts_view, charts_view, logs_view, opening_logs, summary_view
 
 bp = Blueprint("fragments", __name__)
 bp.url_value_preprocessor(validate_path)
@@ -69,22 +78,67 @@ def artifacts(org: str, workspace: str, job_id: str) -> Response:
                   **artifacts_view(job, parse_artifacts(raw)))
 
 
+def log_filter() -> log_tools.LogFilter:
+    """The logs filter of this request; 400 when a value is unusable."""
+    found, notes = log_tools.parse_filter(request.args)
+    if notes:
+        abort(400, description="; ".join(notes))
+    return found
+
+
+def chart_options(job: Job) -> ChartOptions:
+    """The chart options of this request, as this job can honour them; 400 when they can't."""
+    found, notes = parse_options(request.args)
+    found, _, more = settle(job.metrics, found)
+    if notes or more:
+        abort(400, description="; ".join(notes + more))
+    return found
+
+
+def count_arg(name: str) -> int | None:
+    """A whole number >= 0 from the query, or None."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and value >= 0 else None
+
+
 @bp.get(JOB + "/logs")
 def logs(org: str, workspace: str, job_id: str) -> Response:
-    """Log entries the browser has not seen yet, and the poller for the next ones."""
+    """Log entries the browser has not seen yet (those the filter keeps), and the poller for
+    the next ones. `after` counts every entry, so nothing is lost or repeated when the filter
+    changes; `matched` carries how many entries the filter kept before `after`."""
     after = max(0, request.args.get("after", 0, type=int) or 0)
     final = request.args.get("final") == "1"
+    keep = log_filter()
     job, items = job_and_logs(org, workspace, job_id)
-    view = logs_view(job, parse_logs(items, after), len(items), after, final)
+    entries = parse_logs(items, after)
+    matched = None
+    if keep.active:
+        entries = [e for e in entries if keep.keeps(items[e.index])]
+        before = count_arg("matched")
+        if before is None:
+            before = len(log_tools.positions(items[:after], keep))
+        matched = before + len(entries)
+    view = logs_view(job, entries, len(items), after, final, log_filter=keep, matched=matched)
     return polled("_logs_update.html", stop=view["log_next"] is None, org=org, workspace=workspace,
                   **view)
+
+
+@bp.get(JOB + "/logs/panel")
+def logs_panel(org: str, workspace: str, job_id: str) -> Response:
+    """The logs list as the page opens it, under the filter asked for (app.js swaps it in
+    when the filter changes, and puts the filter in the page's URL)."""
+    keep = log_filter()
+    job, items = job_and_logs(org, workspace, job_id)
+    return polled("_logs_body.html", stop=False, org=org, workspace=workspace,
+                  **opening_logs(job, items, keep))
 
 
 @bp.get(JOB + "/charts")
 def charts(org: str, workspace: str, job_id: str) -> Response:
     """The charts section, for app.js to merge into the plots on screen."""
     job = Job.from_api(current.source().get_job(org, workspace, job_id))
-    return polled("_charts.html", org=org, workspace=workspace, **charts_view(job))
+    return polled("_charts.html", org=org, workspace=workspace,
+                  **charts_view(job, chart_options(job)))
 
 
 def finite_arg(name: str) -> float | None:
@@ -97,31 +151,41 @@ def finite_arg(name: str) -> float | None:
 def chart_zoom(org: str, workspace: str, job_id: str) -> Response:
     """One chart's traces over an x range at full resolution within the point budget."""
     job = Job.from_api(current.source().get_job(org, workspace, job_id))
+    options = chart_options(job)
     wanted = request.args.get("chart", "")
-    chart = next((c for c in build_charts(job) if c.id == wanted and c.series), None)
-    if chart is None:
+    # Only the chart asked for is read: a 1M-step job has eight, each seconds of series work.
+    plan = next((p for p in plan_charts(job) if f"{p.testid}:{p.title}" == wanted), None)
+    chart = chart_for(job, plan) if plan else None
+    if chart is None or not chart.series:
         abort(404, description=f"no chart {wanted!r} with data in this job")
+    _, x_axis, _ = settle(job.metrics, options)
+    if x_axis is not None:
+        chart = x_axis.apply(chart)
     pixels = request.args.get("px", 600, type=int) or 600
-    body = zoom_json(chart, finite_arg("x0"), finite_arg("x1"), budget=2 * pixels)
+    body = zoom_json(chart, finite_arg("x0"), finite_arg("x1"), budget=2 * pixels,
+                     smooth=options.smooth, logy=options.logy)
     response = make_response(body)
     response.mimetype = "application/json"
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-EARLIER_PAGE = 1000
-
-
 @bp.get(JOB + "/logs/earlier")
 def logs_earlier(org: str, workspace: str, job_id: str) -> Response:
-    """The page of log entries just before position `before`, for "load earlier"."""
-    before = max(0, request.args.get("before", 0, type=int) or 0)
+    """Entries not loaded yet, of positions [`since`, `before`), that the filter keeps: the
+    newest page of them ("load earlier", `since` 0), the first page of a gap (`since` > 0),
+    or those around position `around` (a linked entry), with controls for what is left."""
+    before = count_arg("before") or 0
+    since = count_arg("since") or 0
+    around = count_arg("around")
+    keep = log_filter()
     job, items = job_and_logs(org, workspace, job_id)
     before = min(before, len(items))
-    start = max(0, before - EARLIER_PAGE)
-    entries = parse_logs(items[:before], start)
+    shown = log_tools.window(log_tools.positions(items, keep), before, min(since, before), around)
+    entries = [LogEntry.from_api(i, items[i]) for i in shown.shown]
     return polled("_logs_earlier.html", stop=False, org=org, workspace=workspace,
-                  **logs_view(job, entries, len(items)))
+                  **logs_view(job, entries, len(items), log_filter=keep, above=shown.above,
+                              below=shown.below))
 
 
 def jsonl_line(item: object) -> str:
@@ -134,11 +198,24 @@ def jsonl_line(item: object) -> str:
 
 @bp.get(JOB + "/logs.jsonl")
 def logs_download(org: str, workspace: str, job_id: str) -> Response:
-    """Every log entry of the job, one JSON object a line, as a download."""
+    """Every log entry of the job (or those the filter keeps), one JSON object a line, as a
+    download."""
+    keep = log_filter()
     items = log_items(current.source().get_logs(org, workspace, job_id))
-    body = "".join(jsonl_line(item) for item in items)
+    body = "".join(jsonl_line(item) for item in items if not keep.active or keep.keeps(item))
     response = make_response(body)
     response.mimetype = "application/x-ndjson"
     response.headers["Content-Disposition"] = f'attachment; filename="{job_id}-logs.jsonl"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get(JOB + "/metrics.csv")
+def metrics_download(org: str, workspace: str, job_id: str) -> Response:
+    """Every metric series of the job at full resolution, one row per step, as a download."""
+    job = Job.from_api(current.source().get_job(org, workspace, job_id))
+    table = metrics_csv(job.metrics)
+    response = Response(table.lines(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{job_id}-metrics.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

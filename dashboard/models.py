@@ -295,19 +295,36 @@ class LogEntry:
         """Build a LogEntry from a `LogEntry` payload, whatever its shape."""
         if not isinstance(item, dict):
             return cls(index, None, "info", text(item) or repr(item)[:500], None)
-        level = (text(item.get("level")) or "info").lower()
-        level = LEVEL_ALIASES.get(level, level)
         message = item.get("message")
         raw_time = item.get("timestamp")
         timestamp = parse_time(raw_time)
         return cls(
             index=index,
             timestamp=timestamp,
-            level=level if level in LOG_LEVELS else "info",
-            message=clip(message if isinstance(message, str) else ("" if message is None else str(message))),
+            level=parse_level(item.get("level")),
+            message=clip(message_text(message)),
             data=item.get("data") or None,
             unreadable_time=shown(raw_time) if timestamp is None and raw_time not in ABSENT else None,
         )
+
+
+def message_text(value: Any) -> str:
+    """A log message as text, whatever it holds (an integer too long for `str` says so)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    try:
+        return str(value)
+    except ValueError:
+        return "(a number too long to show)"
+
+
+def parse_level(value: Any) -> str:
+    """A log level in its canonical form (`warn` is `warning`); anything unknown is `info`."""
+    level = (text(value) or "info").lower()
+    level = LEVEL_ALIASES.get(level, level)
+    return level if level in LOG_LEVELS else "info"
 
 
 def log_items(payload: Any) -> list[Any]:

@@ -28,7 +28,9 @@ from dashboard import csrf, current
 from dashboard.models import Job
 from dashboard.sources import Pane, SourceError, load_pane, parse_page, read_only
 from dashboard.validation import valid_job_id, valid_slug
+from dashboard.views.chart_controls import parse_options
 from dashboard.views.joblist import job_rows, matches
+from dashboard.views.logs import parse_filter
 from dashboard.views.pane import pane_view
 
 bp = Blueprint("pages", __name__)
@@ -110,6 +112,8 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     """The job pane, streamed: the head goes out first, then each chart as it is built, so the
     browser loads scripts and draws while the server works. A finished job's page revalidates
     with an ETag, so a repeat visit is a 304."""
+    options, chart_notes = parse_options(request.args)  # unusable values: ignored, with a note
+    log_filter, log_notes = parse_filter(request.args)
     pane = load_pane(current.source(), org, workspace, job_id)
     # A page with a flash message waiting (after Cancel / Retry) must be rendered, not a 304.
     etag = finished_etag(pane) if pane.job.terminal and not session.get("_flashes") else None
@@ -119,7 +123,8 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
         # Flashes are read now: the session cookie goes out with the head, before the body.
         chunks = stream_template("job.html", org=org, workspace=workspace,
                                  flashes=get_flashed_messages(with_categories=True),
-                                 **pane_view(pane, datetime.now(UTC)))
+                                 **pane_view(pane, datetime.now(UTC), options, log_filter,
+                                             tuple(chart_notes), tuple(log_notes)))
         response = Response(in_parts(chunks), mimetype="text/html")
     if etag:
         response.set_etag(etag, weak=True)

@@ -6,12 +6,57 @@
   var PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
   var CHART_POLL_MS = 10000;
 
+  // ---- chart colours: light or dark, as the page (app.css variables) -------
+  // The server's figures have transparent backgrounds and no colours for text, axes or grid:
+  // they are read from the page's CSS variables when a chart is drawn, and again when the
+  // system switches between light and dark.
+  function themeUpdate() {
+    var style = window.getComputedStyle(document.documentElement);
+    function css(name) { return style.getPropertyValue(name).trim(); }
+    var fg = css("--fg"), muted = css("--muted"), line = css("--line");
+    var update = {
+      "font.color": fg,
+      "hoverlabel.bgcolor": css("--card"), "hoverlabel.bordercolor": line, "hoverlabel.font.color": fg,
+      "modebar.bgcolor": "rgba(0,0,0,0)", "modebar.color": muted, "modebar.activecolor": css("--accent"),
+    };
+    ["xaxis", "yaxis"].forEach(function (axis) {
+      update[axis + ".color"] = muted;
+      update[axis + ".gridcolor"] = line;
+      update[axis + ".linecolor"] = line;
+      update[axis + ".zerolinecolor"] = css("--control");
+    });
+    return update;
+  }
+
+  function themeLayout(layout) {
+    var themed = JSON.parse(JSON.stringify(layout || {}));
+    var update = themeUpdate();
+    Object.keys(update).forEach(function (path) {
+      var keys = path.split("."), node = themed;
+      for (var i = 0; i < keys.length - 1; i++) node = node[keys[i]] = node[keys[i]] || {};
+      node[keys[keys.length - 1]] = update[path];
+    });
+    return themed;
+  }
+
+  var darkScheme = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
+  if (darkScheme && darkScheme.addEventListener) {
+    darkScheme.addEventListener("change", function () {
+      if (!window.Plotly) return;
+      document.querySelectorAll(".plot.js-plotly-plot").forEach(function (plot) {
+        window.Plotly.relayout(plot, themeUpdate());
+      });
+    });
+  }
+
   // ---- charts -------------------------------------------------------------
   function drawPlot(el) {
     var figure = JSON.parse(el.getAttribute("data-figure"));
     el.removeAttribute("data-figure");
-    return window.Plotly.newPlot(el, figure.data, figure.layout, PLOT_CONFIG).then(function () {
+    return window.Plotly.newPlot(el, figure.data, themeLayout(figure.layout), PLOT_CONFIG).then(function () {
       el.on("plotly_relayout", function (change) { onRelayout(el, change); });
+      var range = zoomedRange(el), chart = el.closest("figure.chart");
+      if (range && chart) chart.dataset.range = range.join(",");  // opened zoomed (?zoom=)
     });
   }
 
@@ -26,11 +71,45 @@
     return axis && axis.autorange === false && axis.range ? axis.range.slice() : null;
   }
 
+  // The charts share their x-axis: a zoom on one zooms them all, and goes into the URL as
+  // ?zoom=<x0>:<x1> (so a pasted link opens the same range); a reset removes it.
   function onRelayout(plot, change) {
     if (plot._dnUpdating) return;
     if (change["xaxis.autorange"] || change["xaxis.range[0]"] !== undefined || change["xaxis.range"]) {
-      fetchRange(plot, zoomedRange(plot));
+      var range = zoomedRange(plot);
+      fetchRange(plot, range);
+      document.querySelectorAll("#charts .plot.js-plotly-plot").forEach(function (other) {
+        if (other !== plot) syncRange(other, range);
+      });
+      setParams({ zoom: range ? zoomParam(range) : null });
+      showZoom(range);
     }
+  }
+
+  function syncRange(plot, range) {
+    plot._dnUpdating = true;
+    var update = range ? { "xaxis.range": range.slice(), "xaxis.autorange": false } : { "xaxis.autorange": true };
+    window.Plotly.relayout(plot, update).then(function () {
+      plot._dnUpdating = false;
+      fetchRange(plot, range);
+    }, function () { plot._dnUpdating = false; });
+  }
+
+  function shortNumber(value) { return String(Number(Number(value).toPrecision(10))); }
+  function zoomParam(range) { return shortNumber(range[0]) + ":" + shortNumber(range[1]); }
+
+  function showZoom(range) {
+    var state = document.getElementById("zoom-state");
+    if (!state) return;
+    state.hidden = !range;
+    state.textContent = range ? "Zoomed to " + shortNumber(range[0]) + " – " + shortNumber(range[1]) +
+      " (double-click a chart to see all)" : "";
+  }
+
+  // The chart options the page settled on (smoothing, log-y, x-axis), for every chart request.
+  function chartQuery() {
+    var section = document.getElementById("charts");
+    return section && section.dataset.chartQuery ? section.dataset.chartQuery : "";
   }
 
   function fetchRange(plot, range) {
@@ -38,7 +117,7 @@
     var chart = plot.closest("figure.chart");
     if (!section || !chart) return;
     var url = section.dataset.pollUrl + "/zoom?chart=" + encodeURIComponent(chart.dataset.chartId) +
-      "&px=" + Math.max(100, Math.round(plot.clientWidth || 600));
+      "&px=" + Math.max(100, Math.round(plot.clientWidth || 600)) + (chartQuery() ? "&" + chartQuery() : "");
     if (range) url += "&x0=" + encodeURIComponent(range[0]) + "&x1=" + encodeURIComponent(range[1]);
     var ticket = (plot._dnTicket || 0) + 1;
     plot._dnTicket = ticket;
@@ -86,7 +165,7 @@
       } else if (freshPlot && currentPlot && currentPlot.data) {
         var figure = JSON.parse(freshPlot.getAttribute("data-figure"));
         currentPlot._dnUpdating = true;
-        window.Plotly.react(currentPlot, figure.data, figure.layout, PLOT_CONFIG).then(function () {
+        window.Plotly.react(currentPlot, figure.data, themeLayout(figure.layout), PLOT_CONFIG).then(function () {
           currentPlot._dnUpdating = false;
         });
         var badge = f.querySelector("[data-testid=chart-badge]");
@@ -105,9 +184,12 @@
   function pollCharts() {
     var section = document.getElementById("charts");
     if (!section || section.dataset.terminal || !section.dataset.pollUrl) return;
-    var url = section.dataset.pollUrl;
     function tick() {
       if (backoff.blocked()) { setTimeout(tick, CHART_POLL_MS); return; }
+      var now = document.getElementById("charts");
+      if (!now || now.dataset.terminal) return;
+      var asked = chartQuery();
+      var url = now.dataset.pollUrl + (asked ? "?" + asked : "");
       fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok && response.status !== 286) {
@@ -119,6 +201,7 @@
         })
         .then(function (result) {
           backoff.success();
+          if (asked !== chartQuery()) { setTimeout(tick, CHART_POLL_MS); return; }  // options changed meanwhile
           var holder = document.createElement("div");
           holder.innerHTML = result.html;
           var fresh = holder.querySelector("#charts");
@@ -175,29 +258,51 @@
     openDetails.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
   });
 
+  // ---- the page's URL carries the view: filters, chart options, zoom, the selected entry ----
+  function setParams(changes) {
+    var url = new URL(window.location.href);
+    Object.keys(changes).forEach(function (name) {
+      var value = changes[name];
+      if (value === null || value === undefined || value === "") url.searchParams.delete(name);
+      else url.searchParams.set(name, value);
+    });
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+  }
+
   // ---- live logs: follow the tail unless the user scrolled up -------------
   var following = true;
   function logList() { return document.getElementById("log-list"); }
   function atBottom(list) { return list.scrollHeight - list.scrollTop - list.clientHeight < 40; }
+  function setFollowing(value) {  // "Jump to latest" shows when entries arrive unfollowed (or on `f`)
+    following = value;
+    var list = logList();
+    if (list) list.dataset.following = value ? "true" : "false";
+    var jump = document.getElementById("jump-latest");
+    if (jump && value) jump.hidden = true;
+  }
   function scrollToLatest() {
     var list = logList();
     if (!list) return;
     list.scrollTop = list.scrollHeight;
-    following = true;
-    var jump = document.getElementById("jump-latest");
-    if (jump) jump.hidden = true;
+    setFollowing(true);
   }
 
   function setupLogs() {
-    var list = logList();
-    if (!list) return;
+    if (!logList()) return;
     scrollToLatest();
-    list.addEventListener("scroll", function () {
-      following = atBottom(list);
-      if (following) document.getElementById("jump-latest").hidden = true;
-    });
+    // One listener for whichever list is on screen (a new filter brings a new one).
+    document.addEventListener("scroll", function (evt) {
+      if (evt.target === logList()) setFollowing(atBottom(evt.target));
+    }, true);
     document.getElementById("jump-latest").addEventListener("click", scrollToLatest);
   }
+
+  function logsBody() { return document.getElementById("logs-body"); }
+  function filterSuffix() {
+    var body = logsBody();
+    return body && body.dataset.filter ? "&" + body.dataset.filter : "";
+  }
+  function formatCount(n) { return Number(n).toLocaleString("en-US"); }
 
   // The page keeps at most LOG_WINDOW entries; older ones go behind "load earlier".
   var LOG_WINDOW = 5000;
@@ -205,25 +310,33 @@
     var entries = list.querySelectorAll(".log-entry");
     var extra = entries.length - LOG_WINDOW;
     if (extra <= 0) return;
+    var first = entries[extra];
+    var hidden = extra;
+    list.querySelectorAll(".logs-span").forEach(function (span) {  // controls above the first kept
+      if (span.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        hidden += Number(span.dataset.count) || 0;
+        span.remove();
+      }
+    });
     for (var i = 0; i < extra; i++) entries[i].remove();
-    var first = entries[extra].dataset.index;
-    var earlier = document.getElementById("logs-earlier");
-    if (!earlier) {
-      var base = document.getElementById("charts").dataset.pollUrl.replace(/\/charts$/, "");
-      earlier = document.createElement("li");
-      earlier.id = "logs-earlier";
-      earlier.className = "logs-earlier";
-      var link = document.createElement("a");
-      link.href = base + "/logs.jsonl";
-      link.setAttribute("hx-target", "#logs-earlier");
-      link.setAttribute("hx-swap", "outerHTML");
-      link.dataset.testid = "logs-load-earlier";
-      earlier.appendChild(link);
-      list.insertBefore(earlier, list.firstChild);
-    }
-    var anchor = earlier.querySelector("a");
-    anchor.setAttribute("hx-get", anchor.href.replace(/logs\.jsonl$/, "logs/earlier?before=" + first));
-    anchor.textContent = "Load earlier entries (" + Number(first).toLocaleString("en-US") + " before these)";
+    var index = first.dataset.index;
+    var count = filterSuffix() ? hidden : Number(index);
+    var base = logsBody().dataset.logsUrl;
+    var earlier = document.createElement("li");
+    earlier.id = "logs-earlier";
+    earlier.className = "logs-span logs-earlier";
+    earlier.dataset.since = "0";
+    earlier.dataset.before = index;
+    earlier.dataset.count = String(count);
+    var link = document.createElement("a");
+    link.href = base + ".jsonl" + (filterSuffix() ? "?" + filterSuffix().slice(1) : "");
+    link.setAttribute("hx-get", base + "/earlier?before=" + index + filterSuffix());
+    link.setAttribute("hx-target", "closest li");
+    link.setAttribute("hx-swap", "outerHTML");
+    link.dataset.testid = "logs-load-earlier";
+    link.textContent = "Load earlier entries (" + formatCount(count) + " before these)";
+    earlier.appendChild(link);
+    list.insertBefore(earlier, list.firstChild);
     window.htmx.process(earlier);
   }
 
@@ -233,12 +346,293 @@
     if (following) { trimLogs(list); scrollToLatest(); }
     else document.getElementById("jump-latest").hidden = false;
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  function updateCount() {
     var count = document.getElementById("log-count");
     var poller = document.getElementById("logs-poller");
-    if (count && poller) count.textContent = Number(poller.dataset.cursor).toLocaleString("en-US") + " entries";
+    if (!count || !poller) return;
+    var total = formatCount(poller.dataset.cursor);
+    count.textContent = count.dataset.filtered
+      ? "Showing " + formatCount(poller.dataset.matched) + " of " + total + " entries" : total + " entries";
+  }
+  document.addEventListener("htmx:afterSettle", function () {
+    updateCount();
     updateRelative(logList());
   });
+
+  // ---- logs tools: the level filter and the search, applied by the server -------------------
+  // The form works without this script (a GET of the job page); here a change swaps in the
+  // logs list under the new filter and puts the filter in the page's URL.
+  var filterTicket = 0;
+  function applyFilter(form) {
+    var level = form.elements.level.value;
+    var q = form.elements.q.value.trim();
+    var params = new URLSearchParams();
+    if (level) params.set("level", level);
+    if (q) params.set("q", q);
+    var body = logsBody();
+    if (!body) return;
+    var ticket = ++filterTicket;
+    var query = params.toString();
+    body.dataset.loading = "true";
+    fetch(body.dataset.logsUrl + "/panel" + (query ? "?" + query : ""),
+          { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        if (ticket !== filterTicket) return;  // a newer filter won
+        var poller = document.getElementById("logs-poller");
+        if (poller) window.htmx.trigger(poller, "htmx:abort");  // its answer is for the old filter
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("#logs-body");
+        var current = logsBody();
+        if (!fresh || !current) return;
+        current.replaceWith(fresh);
+        window.htmx.process(fresh);
+        updateRelative(fresh);
+        setParams({ level: level || null, q: q || null });
+        var clear = document.getElementById("logs-clear");
+        if (clear) clear.hidden = !query;
+        var selected = selectedIndex();
+        scrollToLatest();
+        if (selected !== null && document.getElementById("log-" + selected)) goToEntry(selected);
+      })
+      .catch(function () { delete body.dataset.loading; });
+  }
+
+  function setupLogTools() {
+    var form = document.getElementById("logs-tools");
+    if (!form) return;
+    var typing = null;
+    form.addEventListener("submit", function (evt) { evt.preventDefault(); applyFilter(form); });
+    form.elements.level.addEventListener("change", function () { applyFilter(form); });
+    form.elements.q.addEventListener("input", function () {
+      clearTimeout(typing);
+      typing = setTimeout(function () { applyFilter(form); }, 400);
+    });
+    var clear = document.getElementById("logs-clear");
+    if (clear) clear.addEventListener("click", function (evt) {
+      evt.preventDefault();
+      form.elements.level.value = "";
+      form.elements.q.value = "";
+      applyFilter(form);
+    });
+  }
+
+  // ---- one entry selected: #log-N in the URL, highlighted, scrolled to --------------------
+  var selectedNote = null;
+  function entryIndex(hash) {
+    var found = /^#log-(\d+)$/.exec(hash || "");
+    return found ? Number(found[1]) : null;
+  }
+  function selectedIndex() {
+    var el = document.querySelector(".log-entry.selected");
+    return el ? Number(el.dataset.index) : entryIndex(window.location.hash);
+  }
+
+  function select(el) {
+    document.querySelectorAll(".log-entry.selected").forEach(function (other) { other.classList.remove("selected"); });
+    el.classList.add("selected");
+    if (window.location.hash !== "#" + el.id) {
+      window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search + "#" + el.id);
+    }
+    var list = logList();
+    if (list) {
+      el.scrollIntoView({ block: "center" });
+      setFollowing(atBottom(list));  // a selected entry stays in view as new ones arrive
+    }
+    say("");
+  }
+
+  function say(text) {
+    if (!selectedNote) {
+      var body = logsBody();
+      if (!text || !body) return;
+      selectedNote = document.createElement("p");
+      selectedNote.className = "callout callout-warning log-target-note";
+      selectedNote.setAttribute("role", "status");
+      selectedNote.dataset.testid = "log-target-note";
+      body.parentNode.insertBefore(selectedNote, body);
+    }
+    selectedNote.textContent = text;
+    selectedNote.hidden = !text;
+  }
+
+  // The "load" control (top of the list, or a gap) whose range holds position `index`.
+  function spanHolding(index) {
+    var found = null;
+    document.querySelectorAll("#log-list .logs-span").forEach(function (span) {
+      if (Number(span.dataset.since) <= index && index < Number(span.dataset.before)) found = span;
+    });
+    return found;
+  }
+
+  // Load the entries around `index` in place of the control that holds it.
+  function loadAround(span, index) {
+    var url = logsBody().dataset.logsUrl + "/earlier?before=" + span.dataset.before +
+      "&since=" + span.dataset.since + "&around=" + index + filterSuffix();
+    return fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var template = document.createElement("template");
+        template.innerHTML = html;
+        var nodes = Array.prototype.slice.call(template.content.children);
+        span.replaceWith.apply(span, nodes);
+        nodes.forEach(function (node) { window.htmx.process(node); });
+        updateRelative(logList());
+      });
+  }
+
+  function goToEntry(index) {
+    var el = document.getElementById("log-" + index);
+    if (el) { select(el); return Promise.resolve(true); }
+    var span = spanHolding(index);
+    if (!span) { missing(index); return Promise.resolve(false); }
+    return loadAround(span, index).then(function () {
+      var loaded = document.getElementById("log-" + index);
+      if (loaded) { select(loaded); return true; }
+      missing(index);
+      return false;
+    }, function () { say("Entry #" + index + " could not be loaded; try again."); return false; });
+  }
+
+  function missing(index) {
+    var count = document.getElementById("log-count");
+    var total = count ? Number(count.dataset.total) : 0;
+    var poller = document.getElementById("logs-poller");
+    if (poller) total = Math.max(total, Number(poller.dataset.cursor));
+    if (index >= total) say("There is no entry #" + index + ": this job has " + formatCount(total) + " entries.");
+    else say("Entry #" + index + " is hidden by the current filter: clear the filters to see it.");
+  }
+
+  function goToHash() {
+    var index = entryIndex(window.location.hash);
+    if (index !== null) goToEntry(index);
+  }
+
+  // Clicking an entry selects it; its "link" copies the absolute URL of this view and entry.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest("a.log-link");
+    var entry = evt.target.closest(".log-entry");
+    if (!entry) return;
+    if (link) {
+      evt.preventDefault();
+      select(entry);
+      copyText(window.location.origin + window.location.pathname + window.location.search + "#" + entry.id,
+               function () { flash(link, "copied"); });
+      return;
+    }
+    if (evt.target.closest("a, button, summary, details, input, select")) return;
+    if (String(window.getSelection ? window.getSelection() : "")) return;  // selecting text
+    select(entry);
+  });
+
+  // ---- keyboard: e first error, n / p next / previous error, f follow -----------------------
+  // Error positions: those the server listed (the whole log, under the filter) and those on screen.
+  function errorIndexes() {
+    var body = logsBody();
+    var seen = {};
+    var listed = body && body.dataset.errors ? body.dataset.errors.split(" ") : [];
+    listed.forEach(function (i) { seen[Number(i)] = true; });
+    document.querySelectorAll("#log-list .log-entry[data-level=error]").forEach(function (el) {
+      seen[Number(el.dataset.index)] = true;
+    });
+    return Object.keys(seen).map(Number).sort(function (a, b) { return a - b; });
+  }
+
+  function noErrors() {
+    say("This job has no error entries" + (filterSuffix() ? " under this filter." : "."));
+  }
+
+  function firstError() {
+    var errors = errorIndexes();
+    if (errors.length) goToEntry(errors[0]); else noErrors();
+  }
+
+  function stepError(forward) {  // wraps around at either end
+    var errors = errorIndexes();
+    if (!errors.length) { noErrors(); return; }
+    var at = selectedIndex();
+    var pick;
+    if (at === null) pick = forward ? errors[0] : errors[errors.length - 1];
+    else if (forward) pick = errors.filter(function (i) { return i > at; })[0];
+    else pick = errors.filter(function (i) { return i < at; }).pop();
+    if (pick === undefined) pick = forward ? errors[0] : errors[errors.length - 1];
+    goToEntry(pick);
+  }
+
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.defaultPrevented || evt.ctrlKey || evt.metaKey || evt.altKey || typing(evt.target)) return;
+    if (!logList()) return;
+    var actions = {
+      e: firstError,
+      n: function () { stepError(true); },
+      p: function () { stepError(false); },
+      f: function () {
+        if (!following) { scrollToLatest(); return; }
+        setFollowing(false);
+        document.getElementById("jump-latest").hidden = false;
+      },
+    };
+    var action = actions[evt.key];
+    if (!action) return;
+    evt.preventDefault();
+    action();
+  });
+
+  // ---- chart controls: smoothing, log-y, x-axis (GET form; applied here without a reload) ----
+  var chartsTicket = 0;
+  function applyChartControls(form, changed) {
+    var smooth = form.elements.smooth.value;
+    var logy = form.elements.logy.checked ? "1" : "";
+    var x = form.elements.x.value;
+    var params = new URLSearchParams();
+    if (smooth && Number(smooth) !== 0) params.set("smooth", smooth);
+    if (logy) params.set("logy", logy);
+    if (x && x !== "step") params.set("x", x);
+    var changes = { smooth: params.get("smooth"), logy: params.get("logy"), x: params.get("x") };
+    if (changed === "x") { changes.zoom = null; showZoom(null); }  // a range in other units
+    var zoom = changed === "x" ? null : new URL(window.location.href).searchParams.get("zoom");
+    if (zoom) params.set("zoom", zoom);
+    var section = document.getElementById("charts");
+    if (!section) return;
+    var ticket = ++chartsTicket;
+    section.dataset.loading = "true";
+    fetch(section.dataset.pollUrl + "?" + params.toString(), { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok && response.status !== 286) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        if (ticket !== chartsTicket) return;
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("#charts");
+        var current = document.getElementById("charts");
+        if (!fresh || !current) return;
+        if (current.dataset.terminal) fresh.dataset.terminal = "true";
+        current.replaceWith(fresh);
+        setParams(changes);
+        drawCharts(fresh);
+      })
+      .catch(function () { delete section.dataset.loading; });
+  }
+
+  function setupChartControls() {
+    var form = document.getElementById("chart-controls");
+    if (!form) return;
+    form.addEventListener("submit", function (evt) { evt.preventDefault(); applyChartControls(form, null); });
+    form.addEventListener("change", function (evt) { applyChartControls(form, evt.target.name); });
+  }
 
   // ---- times -------------------------------------------------------------
   function humanDuration(seconds) {
@@ -267,15 +661,7 @@
   }
 
   // ---- copy buttons ------------------------------------------------------
-  document.addEventListener("click", function (evt) {
-    var button = evt.target.closest("button[data-copy]");
-    if (!button) return;
-    var text = button.dataset.copy;
-    var done = function () {
-      var label = button.textContent;
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = label; }, 1200);
-    };
+  function copyText(text, done) {
     if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done);
     else {
       var area = document.createElement("textarea");
@@ -286,6 +672,19 @@
       area.remove();
       done();
     }
+  }
+
+  function flash(el, text) {  // "Copied" for a moment, then the label again
+    if (el._dnLabel === undefined) el._dnLabel = el.textContent;
+    el.textContent = text;
+    clearTimeout(el._dnFlash);
+    el._dnFlash = setTimeout(function () { el.textContent = el._dnLabel; delete el._dnLabel; }, 1200);
+  }
+
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest("button[data-copy]");
+    if (!button) return;
+    copyText(button.dataset.copy, function () { flash(button, "Copied"); });
   });
 
   // plotly.js loads async (it runs while the page streams in); draw once both are ready.
@@ -304,7 +703,14 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     whenPlotly(function () { drawCharts(document); pollCharts(); });
+    document.documentElement.classList.add("dn-js");  // app.css: the selection replaces :target
     setupLogs();
+    setupLogTools();
+    setupChartControls();
+    var help = document.getElementById("shortcuts-help");
+    if (help) help.hidden = false;
+    goToHash();
+    window.addEventListener("hashchange", goToHash);
     updateRelative();
     tickDurations();
     setInterval(tickDurations, 1000);

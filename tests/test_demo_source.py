@@ -13,6 +13,8 @@ from dashboard.sources import SourceError
 from dashboard.sources.demo import (
     CANCELLED_ID,
     FAILED_ID,
+    NAN_ID,
+    NO_FINAL_ID,
     QUEUED_ID,
     RAY_RL_ID,
     RL_TINKER_ID,
@@ -20,6 +22,7 @@ from dashboard.sources.demo import (
     RUNNING_STEPS,
     SFT_NEW_ID,
     SFT_OLD_ID,
+    STALLED_ID,
     DemoSource,
     run_seconds_from_env,
     running_job_id,
@@ -27,7 +30,8 @@ from dashboard.sources.demo import (
 
 ORG, WS = "acme", "research"
 RUN = 60.0
-SAMPLE_IDS = (SFT_OLD_ID, SFT_NEW_ID, RL_TINKER_ID, RAY_RL_ID, FAILED_ID, QUEUED_ID, CANCELLED_ID)
+SAMPLE_IDS = (SFT_OLD_ID, SFT_NEW_ID, RL_TINKER_ID, RAY_RL_ID, FAILED_ID, QUEUED_ID, CANCELLED_ID,
+              NAN_ID, STALLED_ID, NO_FINAL_ID)
 
 
 class FakeClock:
@@ -65,10 +69,10 @@ def all_ids(source: DemoSource) -> list[str]:
     return [j["id"] for j in source.list_jobs(ORG, WS, page=1, page_size=100)["items"]]
 
 
-def test_the_list_holds_every_sample_job_and_one_running_job(source):
+def test_the_list_holds_every_sample_job_the_live_job_and_the_stalled_one(source):
     items = source.list_jobs(ORG, WS, page=1, page_size=100)["items"]
     assert set(SAMPLE_IDS) | {RUNNING_FIRST_ID} == {j["id"] for j in items}
-    assert [j["id"] for j in items if j["status"] == "running"] == [RUNNING_FIRST_ID]
+    assert [j["id"] for j in items if j["status"] == "running"] == [RUNNING_FIRST_ID, STALLED_ID]
     statuses = {j["id"]: j["status"] for j in items}
     assert statuses[FAILED_ID] == "failed"
     assert statuses[QUEUED_ID] == "queued"
@@ -88,9 +92,9 @@ def test_the_list_is_newest_first_and_pages_from_one(source):
 
 def test_the_list_filters_by_status(source):
     completed = source.list_jobs(ORG, WS, page=1, page_size=100, status="completed")
-    assert {j["id"] for j in completed["items"]} == {SFT_OLD_ID, SFT_NEW_ID, RL_TINKER_ID,
+    assert {j["id"] for j in completed["items"]} == {SFT_OLD_ID, SFT_NEW_ID, RL_TINKER_ID, NO_FINAL_ID,
                                                       RAY_RL_ID}
-    assert completed["total"] == 4
+    assert completed["total"] == 5
 
 
 def test_running_job_gains_steps_and_log_entries_as_the_clock_advances(source, clock):
@@ -204,7 +208,7 @@ def test_running_job_completes_after_run_seconds_and_a_new_generation_starts(sou
     listed = {j["id"]: j["status"] for j in items}
     assert listed[second] == "running"
     assert listed[RUNNING_FIRST_ID] == "completed"
-    assert [i for i, s in listed.items() if s == "running"] == [second]
+    assert [i for i, s in listed.items() if s == "running" and i != STALLED_ID] == [second]
 
 
 def test_the_list_shows_only_the_current_and_previous_generation_but_old_ones_stay_reachable(
@@ -223,8 +227,9 @@ def test_the_list_shows_only_the_current_and_previous_generation_but_old_ones_st
 def test_there_is_always_a_running_job(source, clock):
     for _ in range(40):
         clock.advance(RUN / 7)
-        statuses = [j["status"] for j in source.list_jobs(ORG, WS, page=1, page_size=100)["items"]]
-        assert statuses.count("running") == 1
+        live = [j["status"] for j in source.list_jobs(ORG, WS, page=1, page_size=100)["items"]
+                if j["id"] != STALLED_ID]  # the stalled job runs too, for ever
+        assert live.count("running") == 1
 
 
 def test_cancel_of_the_running_job_freezes_it_and_logs_the_cancellation(source, clock):
@@ -246,7 +251,7 @@ def test_cancelling_the_running_job_starts_the_next_one_at_once(source, clock):
     clock.advance(RUN * 0.3)
     source.cancel(ORG, WS, RUNNING_FIRST_ID)
     running = [j for j in source.list_jobs(ORG, WS, page=1, page_size=100)["items"]
-               if j["status"] == "running"]
+               if j["status"] == "running" and j["id"] != STALLED_ID]
     assert [j["id"] for j in running] == [running_job_id(1)]
     clock.advance(RUN * 0.5)
     assert job(source, running_job_id(1))["metrics"]["train/steps"] == RUNNING_STEPS // 2

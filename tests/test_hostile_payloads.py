@@ -85,11 +85,13 @@ def test_every_page_and_fragment_renders_whatever_the_payload(job: Any, artifact
     client = app_for(job, artifacts, logs).test_client()
     for path in ("/acme/research/training/jobs", PATH, f"{PATH}/summary", f"{PATH}/artifacts",
                  f"{PATH}/logs?after=0", f"{PATH}/charts", f"{PATH}/logs.jsonl",
-                 f"{PATH}/logs/earlier?before=5"):
+                 f"{PATH}/logs/earlier?before=5", f"{PATH}/logs/panel?level=info&q=a",
+                 f"{PATH}?level=error&q=a&smooth=0.9&logy=1&x=epoch&zoom=1:2",
+                 f"{PATH}/charts?smooth=0.9&logy=1", f"{PATH}/metrics.csv"):
         response = client.get(path)
         body = response.get_data(as_text=True)
         assert response.status_code in (200, 286), (path, response.status_code, body[:500])
-        if not path.endswith(".jsonl"):  # the download is JSON text, not HTML
+        if not path.endswith((".jsonl", ".csv")):  # the downloads are JSON / CSV text, not HTML
             assert SCRIPT not in body and "<img src=x" not in body, path
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -65,6 +65,7 @@ class Pane:
     artifacts: dict[str, Any]
     logs: list[LogEntry]  # the newest LOG_WINDOW entries
     log_total: int
+    items: Sequence[Any] = ()  # every raw log entry (for filters and search)
 
 
 LOG_WINDOW = 500  # log entries a page opens with; older ones are behind "load earlier"
@@ -89,7 +90,8 @@ def load_pane(source: JobSource, org: str, workspace: str, job_id: str) -> Pane:
     )
     items = log_items(logs)
     start = max(0, len(items) - LOG_WINDOW)
-    return Pane(Job.from_api(job), parse_artifacts(artifacts), parse_logs(items, start), len(items))
+    return Pane(Job.from_api(job), parse_artifacts(artifacts), parse_logs(items, start), len(items),
+                items)
 
 
 def parse_page(payload: Any, page: int, page_size: int) -> JobPage:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +64,8 @@ class DemoJob:
     job: dict[str, Any]
     logs: list[dict[str, Any]]
     created: float
+    # Rebuilds the job as of a moment while it runs (times relative to the request, not the start).
+    live: Callable[[float], DemoJob] | None = None
 
 
 def iso(ts: float, *, precise: bool = False) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +11,9 @@ import numpy as np
 
 from dashboard.models import Job
 
-AXIS_KEYS = frozenset({"steps", "epochs", "eval/steps", "eval/epochs"})
+# Per-step wall-clock times (Unix seconds or ISO 8601): an x-axis (`?x=time`), never a chart.
+TIME_KEYS = ("timestamps", "train/timestamps", "wall_time", "train/wall_time")
+AXIS_KEYS = frozenset({"steps", "epochs", "eval/steps", "eval/epochs", *TIME_KEYS})
 LOSS_KEYS = ("train/loss", "train_loss", "loss")
 VAL_LOSS_KEYS = ("eval/loss_history", "val_loss")
 LR_KEYS = ("train/learning_rate", "learning_rate")
@@ -274,9 +276,11 @@ def plan_charts(job: Job) -> list[Plan]:
     return plans
 
 
-def chart_for(job: Job, plan: Plan, axes: dict[str, np.ndarray | None] | None = None) -> Chart:
-    """The chart a plan describes, its series read now."""
-    drawn = tuple(series(job.metrics, key, axes) for key in plan.keys)
+def chart_for(job: Job, plan: Plan, axes: dict[str, np.ndarray | None] | None = None,
+              read: Callable[[str], Series] | None = None) -> Chart:
+    """The chart a plan describes, its series read now (by `read`, when given: a series the
+    triage already read is not read twice)."""
+    drawn = tuple(read(key) if read else series(job.metrics, key, axes) for key in plan.keys)
     return Chart(plan.testid, plan.title, drawn, plan.empty_reason, plan.markers)
 
 

@@ -16,8 +16,10 @@ import plotly.graph_objects as go
 
 from dashboard.views.charts import Chart, Series
 from dashboard.views.downsample import DEFAULT_POINTS, MAX_POINTS, minmax_indices, window
+from dashboard.views.smoothing import ema
 
-COLORS = ("#4f7cff", "#f59e0b", "#10b981", "#e879f9", "#22d3ee", "#f87171")
+# Trace colours at least 3:1 against both the light (#fff) and the dark (#1a1e24) chart card.
+COLORS = ("#4f7cff", "#d97706", "#059669", "#a855f7", "#0891b2", "#db2777")
 BAD_COLOR = "#dc2626"
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
@@ -31,6 +33,7 @@ class Rendered:
     shown: int  # points drawn
     total: int  # points in the data (in the visible range)
     bad: int  # NaN / Inf values in the visible range
+    notes: tuple[str, ...] = ()  # what the chart controls changed ("smoothed (EMA 0.9)")
 
     @property
     def badge(self) -> str:
@@ -38,7 +41,8 @@ class Rendered:
         noun = "point" if self.total == 1 else "points"
         text = f"{self.total:,} {noun}" if self.shown == self.total else (
             f"{self.shown:,} of {self.total:,} points · min/max kept")
-        return text + (f" · {self.bad:,} NaN/Inf" if self.bad else "")
+        return text + (f" · {self.bad:,} NaN/Inf" if self.bad else "") + "".join(
+            f" · {note}" for note in self.notes)
 
 
 def plotly_text(text: str) -> str:
@@ -81,9 +85,13 @@ def is_sorted(x: np.ndarray) -> bool:
 
 
 def series_traces(
-    item: Series, color: str, markers: bool, x0: float | None, x1: float | None, budget: int
+    item: Series, color: str, markers: bool, x0: float | None, x1: float | None, budget: int,
+    smoothed: np.ndarray | None = None,
 ) -> tuple[list[go.Scatter], int, int, int]:
-    """The traces of one series in [x0, x1], and its (shown, total, bad) counts."""
+    """The traces of one series in [x0, x1], and its (shown, total, bad) counts.
+
+    With `smoothed` (the whole series smoothed), the line draws it over the raw values, faint.
+    """
     part = window(item.x, x0, x1) if is_sorted(item.x) else slice(0, len(item.x))
     x, y = item.x[part], item.y[part]
     keep = minmax_indices(y, budget)
@@ -91,7 +99,14 @@ def series_traces(
     shown, total = int(np.isfinite(ys).sum()), int(np.isfinite(y).sum())
     dots = markers or shown <= 60
     label = plotly_text(item.key)
-    traces = [go.Scatter(
+    traces = [] if smoothed is None else [go.Scatter(
+        x=compact_x(xs), y=compact_y(ys), name=f"{label} (raw)", mode="lines+markers" if dots else "lines",
+        line={"color": color, "width": 1}, marker={"size": 4, "color": color}, opacity=0.3,
+        connectgaps=False, showlegend=False, hoverinfo="skip",
+    )]
+    if smoothed is not None:
+        ys = smoothed[part][keep]
+    traces += [go.Scatter(
         x=compact_x(xs), y=compact_y(ys), name=label, mode="lines+markers" if dots else "lines",
         line={"color": color, "width": 1.6}, marker={"size": 6, "color": color},
         connectgaps=False, hovertemplate="%{y:.6g}<extra>" + label + "</extra>",
@@ -121,27 +136,45 @@ def flat_range(chart: Chart) -> dict[str, list[float]]:
 
 
 def render(chart: Chart, x0: float | None = None, x1: float | None = None,
-           budget: int = DEFAULT_POINTS) -> Rendered:
+           budget: int = DEFAULT_POINTS, *, smooth: float = 0.0, logy: bool = False,
+           marks: dict[str, list[dict[str, object]]] | None = None) -> Rendered:
     """The figure of a chart over [x0, x1] (all of it by default), about `budget` points a trace.
 
     Each bucket keeps its min and max; one holding a gap keeps a third point to break the line.
+    `smooth` draws each series' EMA (computed on the whole series) over its faint raw line;
+    `logy` makes the y-axis logarithmic. With both x0 and x1 the figure opens on that range.
+    `marks` adds layout shapes and annotations (the triage's anomaly markers).
     """
     budget = max(100, min(budget, MAX_POINTS))
     traces: list[go.Scatter] = []
     shown = total = bad = 0
     for i, item in enumerate(chart.series):
-        more, s, t, b = series_traces(item, COLORS[i % len(COLORS)], chart.markers, x0, x1, budget)
+        smoothed = ema(item.y, smooth) if smooth else None
+        more, s, t, b = series_traces(item, COLORS[i % len(COLORS)], chart.markers, x0, x1, budget,
+                                      smoothed)
         traces += more
         shown, total, bad = shown + s, total + t, bad + b
     x_label = chart.series[0].x_label if chart.series else ""
+    zoomed = {"range": [x0, x1], "autorange": False} if x0 is not None and x1 is not None else {}
+    y_axis = {"type": "log"} if logy else flat_range(chart)
     fig = go.Figure(data=traces, layout={
         "uirevision": "keep", "height": 240, "margin": {"l": 56, "r": 12, "t": 8, "b": 40},
-        "showlegend": len(traces) > 1, "legend": {"orientation": "h", "y": -0.3},
-        "xaxis": {"title": {"text": x_label}}, "yaxis": {"exponentformat": "e", **flat_range(chart)},
+        "showlegend": sum(t.showlegend is not False for t in traces) > 1,
+        "legend": {"orientation": "h", "y": -0.3},
+        "xaxis": {"title": {"text": x_label}, **zoomed}, "yaxis": {"exponentformat": "e", **y_axis},
         "hovermode": "x unified", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-        "template": "none",
+        "template": "none", **(marks or {}),
     })
-    return Rendered(fig.to_json(), shown, total, bad)
+    return Rendered(fig.to_json(), shown, total, bad, control_notes(chart, smooth, logy))
+
+
+def control_notes(chart: Chart, smooth: float, logy: bool) -> tuple[str, ...]:
+    """What the chart controls changed, for the badge."""
+    notes = [f"smoothed (EMA {smooth:g}), raw values faint"] if smooth else []
+    if logy:
+        below = sum(int((s.y <= 0).sum()) for s in chart.series)
+        notes.append(f"log y: {below:,} values ≤ 0 cannot be drawn" if below else "log y")
+    return tuple(notes)
 
 
 def figure_json(chart: Chart) -> str:
@@ -149,7 +182,8 @@ def figure_json(chart: Chart) -> str:
     return render(chart).figure
 
 
-def zoom_json(chart: Chart, x0: float | None, x1: float | None, budget: int) -> str:
+def zoom_json(chart: Chart, x0: float | None, x1: float | None, budget: int, *,
+              smooth: float = 0.0, logy: bool = False) -> str:
     """The traces and badge of a chart over a zoomed x range, for app.js."""
-    rendered = render(chart, x0, x1, budget)
+    rendered = render(chart, x0, x1, budget, smooth=smooth, logy=logy)
     return json.dumps({"data": json.loads(rendered.figure)["data"], "badge": rendered.badge})

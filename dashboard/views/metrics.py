@@ -7,7 +7,7 @@ from typing import Any
 
 from dashboard.models import clip
 from dashboard.views import format as fmt
-from dashboard.views.charts import is_series, number
+from dashboard.views.charts import TIME_KEYS, is_series, number
 
 UNREADABLE_SHOWN = 10  # unreadable metrics named in the note; the rest are counted
 GROUPS = (("train", "Train"), ("eval", "Eval"), ("async", "Async"), ("other", "Other"))
@@ -86,6 +86,8 @@ def unreadable(metrics: dict[str, Any]) -> str | None:
     with numbers (maps, and lists holding no number; an all-null list is just "no data yet")."""
     found = []
     for key, value in metrics.items():
+        if key in TIME_KEYS:  # per-step times (ISO text): the charts' time axis, `?x=time`
+            continue
         if isinstance(value, dict):
             found.append(f"{clip(key, 100)} (a map)")
         elif isinstance(value, list) and value.count(None) < len(value) and not is_series(value):

@@ -1,0 +1,38 @@
+"""The publish helper's download: `<job>/model.yaml?checkpoint=N`, the manifest for one of a
+job's checkpoints (the final one by default) as a `text/yaml` attachment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, request
+from werkzeug.wrappers import Response
+
+from dashboard import current
+from dashboard.models import Job, parse_artifacts
+from dashboard.pages import JOB, validate_path
+from dashboard.sources import gather
+from dashboard.views import publish, triage
+
+bp = Blueprint("publish", __name__)
+bp.url_value_preprocessor(validate_path)
+
+
+@bp.get(JOB + "/model.yaml")
+def model_yaml(org: str, workspace: str, job_id: str) -> Response:
+    """The `model.yaml` of a checkpoint of the job; 404 when it has none, or not that one."""
+    source = current.source()
+    raw_job, raw_artifacts = gather(lambda: source.get_job(org, workspace, job_id),
+                                    lambda: source.get_artifacts(org, workspace, job_id))
+    job = Job.from_api(raw_job)
+    checkpoints = triage.checkpoint_list(parse_artifacts(raw_artifacts) or job.artifacts)
+    if not checkpoints:
+        abort(404, description=f"job {job_id} saved no checkpoint, so there is nothing to publish")
+    chosen = request.args.get("checkpoint")
+    if chosen is not None and not (chosen.isdigit() and 1 <= int(chosen) <= len(checkpoints)):
+        abort(404, description=f"job {job_id} has no checkpoint {chosen!r}: "
+                               f"choose 1 to {len(checkpoints)}")
+    plan = publish.plan(job, job_id, checkpoints, chosen)
+    response = make_response(plan.manifest)
+    response.mimetype = "text/yaml"
+    response.headers["Content-Disposition"] = 'attachment; filename="model.yaml"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

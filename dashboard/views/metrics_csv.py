@@ -1,0 +1,127 @@
+"""A job's metric series as CSV: one row per step, one column per series, at full resolution.
+
+Rows are the union of every series' steps (`steps`, and `eval/steps` for `eval/*` series), in
+order; a series with no value at a step leaves its cell empty, as does a null. NaN and ±Infinity
+are written as `NaN`, `Infinity` and `-Infinity`. Text cells (the metric keys, ISO times) that
+a spreadsheet would read as a formula (starting with = + - @, a tab or a carriage return) get a
+leading `'`. A series that cannot be put on steps (its length matches no step axis) is left
+out, like the chart that draws it against positions says.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dashboard.views.charts import TIME_KEYS, axis, is_series, values
+
+ROW_KEYS = ("steps", "eval/steps")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 2000  # rows written at a time
+INFINITY_WORDS = {"inf": "Infinity", "+inf": "Infinity", "infinity": "Infinity",
+                  "+infinity": "Infinity", "-inf": "-Infinity", "-infinity": "-Infinity"}
+
+
+def safe_text(value: str) -> str:
+    """Text for a cell: encodable, and never read as a formula by a spreadsheet."""
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def number_text(value: float) -> str:
+    """A number as short as it round-trips: 3 as '3', 0.1 as '0.1', 1e-07 as '1e-07'."""
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+def non_finite_text(item: Any) -> str:
+    """How a NaN / Infinity value of a series is written."""
+    if isinstance(item, str):
+        return INFINITY_WORDS.get(item.strip().lower(), "NaN")
+    try:
+        number = float(item)
+    except OverflowError:  # an integer too large for a float
+        return "Infinity" if item > 0 else "-Infinity"
+    except (TypeError, ValueError):
+        return "NaN"
+    return "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
+
+
+@dataclass
+class Column:
+    """One series on the rows: numbers (NaN where empty) and the cells that are text."""
+
+    key: str
+    numbers: np.ndarray
+    texts: dict[int, str] = field(default_factory=dict)
+
+    def cell(self, row: int) -> str:
+        text = self.texts.get(row)
+        if text is not None:
+            return text
+        value = self.numbers[row]
+        return "" if math.isnan(value) else number_text(float(value))
+
+
+@dataclass
+class Table:
+    """The CSV of a job's metrics."""
+
+    axis_name: str
+    rows: np.ndarray
+    columns: list[Column]
+    skipped: list[str]
+
+    def lines(self) -> Iterator[str]:
+        """The CSV text, a few thousand rows at a time."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([self.axis_name, *(safe_text(c.key) for c in self.columns)])
+        for start in range(0, len(self.rows), CHUNK):
+            for row in range(start, min(start + CHUNK, len(self.rows))):
+                writer.writerow([number_text(float(self.rows[row])),
+                                 *(c.cell(row) for c in self.columns)])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+
+def placed(metrics: dict[str, Any], key: str, known: dict[str, Any]) -> tuple[np.ndarray, str, list[Any]]:
+    """A series' x values, its axis label and its raw values."""
+    raw = metrics[key]
+    xs, label = axis(metrics, key, len(raw), known)
+    return xs, label, raw
+
+
+def metrics_csv(metrics: dict[str, Any]) -> Table:
+    """Every per-step series of a job's metrics as one table on the union of their steps."""
+    keys = [k for k, v in metrics.items() if isinstance(k, str) and k not in ROW_KEYS and (
+        is_series(v) or (k in TIME_KEYS and isinstance(v, list) and v))]
+    known: dict[str, Any] = {}
+    found = {key: placed(metrics, key, known) for key in keys}
+    labels = {label for _, label, _ in found.values()}
+    label = "Step" if "Step" in labels or not labels else sorted(labels)[0]
+    kept = [k for k in keys if found[k][1] == label]
+    skipped = [k for k in keys if found[k][1] != label]
+    xs = [found[k][0] for k in kept]
+    rows = np.unique(np.concatenate(xs)) if xs else np.zeros(0)
+    columns = []
+    for key in kept:
+        x, _, raw = found[key]
+        at = np.searchsorted(rows, x)
+        ys, bad, _ = values(raw)
+        numbers = np.full(len(rows), np.nan)
+        numbers[at] = ys
+        texts = {int(at[p]): non_finite_text(raw[p]) for p in bad.tolist()}
+        if key in TIME_KEYS:  # ISO times are text; keep them as written
+            texts |= {int(at[p]): safe_text(item) for p, item in enumerate(raw) if isinstance(item, str)}
+        columns.append(Column(key, numbers, texts))
+    return Table(label.lower(), rows, columns, skipped)
