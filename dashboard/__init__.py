@@ -10,7 +10,7 @@ from flask import Flask
 
 from dashboard import config
 from dashboard.sources import JobSource, build_source
-from dashboard.sources.cache import CachedSource
+from dashboard.sources.cache import FINISHED_TTL, CachedSource
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,10 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
     from dashboard import auth
 
     auth.check_settings(settings.auth, settings.source, secret)
-    source = source or CachedSource(build_source(settings), ttl=cache_ttl())
+    # Each viewer has their own cache entries: keeping a 60 MB finished job a minute per viewer
+    # would multiply memory, so in viewer mode it is kept as briefly as anything else.
+    source = source or CachedSource(build_source(settings), ttl=cache_ttl(),
+                                    finished_ttl=0.0 if settings.auth == "viewer" else FINISHED_TTL)
     if settings.auth == "service":
         source.read_only = True  # one shared key: nobody may act with it
     app.config.update(

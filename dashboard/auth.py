@@ -14,8 +14,9 @@ import hashlib
 import ipaddress
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import (
@@ -52,9 +53,9 @@ class AuthConfigError(Exception):
 class Viewer:
     """A signed-in person: their key (server-side only), name and default scope."""
 
-    key: str
-    name: str
-    scope: tuple[str, str] | None
+    key: str = field(repr=False)
+    name: str = ""
+    scope: tuple[str, str] | None = None
 
 
 # -- deployment checks ----------------------------------------------------------------------
@@ -150,7 +151,12 @@ def set_cookie(response: Response, value: str, max_age: int) -> None:
 
 def safe_next(target: str | None) -> str:
     """A same-site path to return to after sign-in; anything else goes home."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil" would leave the site.
+    if (not target or not target.startswith("/") or "\\" in target
+            or any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in target)):
+        return url_for("pages.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
         return url_for("pages.index")
     return target
 
@@ -168,6 +174,19 @@ def to_sign_in(message: str | None = None) -> Response:
         flash(message, "warning")
     set_cookie(response, "", 0)
     return response
+
+
+def loopback_host_only() -> Response | None:
+    """Without sign-in, answer only requests addressed to this machine by a loopback name: a web
+    page that rebinds its own domain to 127.0.0.1 must not read jobs (or act) with your key."""
+    if current_app.config["AUTH"] != "none":
+        return None
+    hostname = urlsplit("//" + request.host).hostname or ""
+    if is_loopback(hostname):
+        return None
+    return Response(f"This dashboard runs without sign-in and answers only to localhost, not "
+                    f"{hostname[:100]!r}. To share it, choose an auth mode (see the README).",
+                    status=400, mimetype="text/plain")
 
 
 def require_viewer() -> Response | None:
@@ -203,6 +222,8 @@ def sign_in() -> Response | tuple[str, int]:
     key = request.form.get("api_key", "").strip()
     if not key:
         return form(target, "Paste your Dreadnode API key.", 400)
+    if not key.isascii() or not key.isprintable():
+        return form(target, "That is not an API key: it holds spaces or characters a key never has.", 400)
     from dashboard import current
 
     source = current.source_for(key)
@@ -246,6 +267,7 @@ def register(app: Flask, mode: str, hours: float) -> None:
     """Install sign-in for the app's auth mode."""
     app.config.update(AUTH=mode, VIEWER_HOURS=hours)
     app.register_blueprint(bp)
+    app.before_request(loopback_host_only)
     app.before_request(require_viewer)
 
     @app.context_processor

@@ -121,6 +121,7 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
         response = Response(status=304)
     else:
         # Flashes are read now: the session cookie goes out with the head, before the body.
+        csrf.token()  # made now: the session cookie goes out with the head, before the forms
         chunks = stream_template("job.html", org=org, workspace=workspace,
                                  flashes=get_flashed_messages(with_categories=True),
                                  **pane_view(pane, datetime.now(UTC), options, log_filter,

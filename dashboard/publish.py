@@ -3,6 +3,8 @@ job's checkpoints (the final one by default) as a `text/yaml` attachment."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, make_response, request
 from werkzeug.wrappers import Response
 
@@ -27,7 +29,8 @@ def model_yaml(org: str, workspace: str, job_id: str) -> Response:
     if not checkpoints:
         abort(404, description=f"job {job_id} saved no checkpoint, so there is nothing to publish")
     chosen = request.args.get("checkpoint")
-    if chosen is not None and not (chosen.isdigit() and 1 <= int(chosen) <= len(checkpoints)):
+    if chosen is not None and not (re.fullmatch(r"[0-9]{1,6}", chosen)
+                                   and 1 <= int(chosen) <= len(checkpoints)):
         abort(404, description=f"job {job_id} has no checkpoint {chosen!r}: "
                                f"choose 1 to {len(checkpoints)}")
     plan = publish.plan(job, job_id, checkpoints, chosen)

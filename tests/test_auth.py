@@ -264,3 +264,52 @@ def test_local_mode_has_no_sign_in():
     client = create_app(Settings("demo", organization="acme", workspace="research")).test_client()
     assert client.get("/signin").status_code == 404
     assert client.get("/").status_code == 302
+
+
+# -- review fixes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/", "/\n/evil.example", "/\r\n//evil.example",
+                                    "/ /evil.example", "/\x7f/evil.example"])
+def test_sign_in_refuses_targets_a_browser_would_read_as_another_site(app, target):
+    response = sign_in(app.test_client(), next_path=target)
+    assert response.headers["Location"] == "/"
+
+
+def test_one_viewers_platform_cookies_never_reach_another(app, fake_platform):
+    fake_platform.api_keys.add(OTHER_KEY)
+    fake_platform.fail("/user", 200, fake_platform.user, headers={"Set-Cookie": "access_token=alice; Path=/"},
+                       times=1)
+    signed_in(app)
+    signed_in(app, OTHER_KEY).get(JOB)
+    assert all("cookie" not in r.headers for r in fake_platform.requests)
+
+
+def test_sign_out_works_from_a_page_opened_without_a_session_cookie(app):
+    client = signed_in(app)
+    client.delete_cookie("session")
+    token = csrf_of(client, JOB)  # the streamed job page: its token must be in its cookie
+    assert client.post("/signout", data={"csrf_token": token}).status_code == 303
+
+
+def test_a_key_with_characters_no_key_has_is_refused_at_sign_in(app):
+    response = sign_in(app.test_client(), "dn_key_\u200babc")
+    assert response.status_code == 400
+    assert "not an API key" in response.get_data(as_text=True)
+
+
+def test_the_viewers_key_is_not_in_the_viewers_repr():
+    assert DEFAULT_KEY not in repr(auth.Viewer(DEFAULT_KEY, "ada", None))
+
+
+def test_viewer_mode_does_not_keep_finished_jobs_a_minute(app):
+    assert app.config["SOURCE"].finished_ttl == 0.0
+
+
+@pytest.mark.parametrize("host", ["evil.example", "localhost.evil.example:8050", "10.0.0.5"])
+def test_without_sign_in_only_loopback_host_names_are_answered(host):
+    client = create_app(Settings("demo", organization="acme", workspace="research")).test_client()
+    response = client.get(JOBS, headers={"Host": host})
+    assert response.status_code == 400
+    assert "answers only to localhost" in response.get_data(as_text=True)
+    assert client.get(JOBS, headers={"Host": "127.0.0.1:8050"}).status_code == 200

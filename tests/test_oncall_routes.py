@@ -154,3 +154,10 @@ def test_a_failing_triage_part_does_not_break_the_streamed_page(client, monkeypa
     assert "oncall-failed" in ids and "triage-card" not in ids
     assert "logs-panel" in ids and "artifacts-card" in ids and text.rstrip().endswith("</html>")
     assert ids.count("job-error") == 1  # the summary's callout is back
+
+
+@pytest.mark.parametrize("chosen", ["²", "٣", "1" * 40, "-1", "0"])
+def test_a_checkpoint_number_that_is_not_plain_digits_is_refused_not_a_crash(client, chosen):
+    download = client.get(f"{JOBS}/{SFT_NEW_ID}/model.yaml", query_string={"checkpoint": chosen})
+    assert download.status_code == 404
+    assert "final checkpoint is chosen" in page(client, SFT_NEW_ID, f"?checkpoint={chosen}")

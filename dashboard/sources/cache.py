@@ -16,10 +16,10 @@ FINISHED_TTL = 60.0  # a finished job's payload (its metrics can be 60 MB) no lo
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
-def _lifetime(key: tuple[Any, ...], value: Any, ttl: float) -> float:
+def _lifetime(key: tuple[Any, ...], value: Any, ttl: float, finished_ttl: float) -> float:
     """Seconds a successful read stays fresh: longer for a finished job's own payload."""
     finished = key[1] == "job" and isinstance(value, dict) and value.get("status") in TERMINAL
-    return max(ttl, FINISHED_TTL) if finished and ttl > 0 else ttl
+    return max(ttl, finished_ttl) if finished and ttl > 0 else ttl
 
 
 @dataclass
@@ -40,8 +40,9 @@ class CachedSource:
     """
 
     def __init__(self, inner: JobSource, ttl: float = DEFAULT_TTL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, finished_ttl: float = FINISHED_TTL) -> None:
         self.inner = inner
+        self.finished_ttl = finished_ttl
         self.kind = inner.kind
         self.read_only = inner.read_only
         self.ttl = ttl
@@ -72,8 +73,9 @@ class CachedSource:
                 self._evict(now)
                 entry = self._entries[key] = _Entry()
                 if len(self._entries) > MAX_ENTRIES:  # many finished jobs at once: oldest go first
-                    done = sorted((e.expires, k) for k, e in self._entries.items() if e.done.is_set())
-                    for _, old in done[: len(self._entries) - MAX_ENTRIES]:
+                    done = sorted((k for k, e in self._entries.items() if e.done.is_set()),
+                                  key=lambda k: self._entries[k].expires)
+                    for old in done[: len(self._entries) - MAX_ENTRIES]:
                         del self._entries[old]
         assert entry is not None
         if owner:
@@ -82,7 +84,8 @@ class CachedSource:
             except BaseException as exc:
                 entry.error = exc
             finally:
-                life = 0.0 if entry.error is not None else _lifetime(key, entry.value, self.ttl)
+                life = (0.0 if entry.error is not None
+                        else _lifetime(key, entry.value, self.ttl, self.finished_ttl))
                 entry.expires = self._clock() + life
                 entry.done.set()
         else:

@@ -10,6 +10,7 @@ import random
 import time
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
@@ -55,6 +56,8 @@ class PlatformSource:
         self.max_body = max_body
         self._use_key(settings.api_key or "")
         self.session = requests.Session()
+        # Viewers share this session (for_key): it must never carry one viewer's cookies to another.
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         # A page makes three reads at once from each request thread: keep those sockets pooled.
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
         self.session.mount("http://", adapter)
@@ -244,6 +247,10 @@ class PlatformSource:
             log.warning("%s %s -> unreachable", method, path)
             why = " (TLS error)" if isinstance(exc, requests.exceptions.SSLError) else ""
             raise SourceError(502, f"cannot reach {self.server}{why}", kind="unreachable") from None
+        except UnicodeError:
+            log.warning("%s %s -> key not sendable", method, path)
+            raise SourceError(401, "the API key holds characters an HTTP header cannot carry; "
+                              "check it for pasted spaces or quotes", kind="auth") from None
         except requests.RequestException as exc:
             log.warning("%s %s -> %s", method, path, exc.__class__.__name__)
             raise SourceError(

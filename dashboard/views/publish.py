@@ -64,7 +64,7 @@ def version(value: str | None) -> str:
 
 def choose(checkpoints: Sequence[Checkpoint], chosen: str | None) -> tuple[Checkpoint, str]:
     """The checkpoint asked for (`?checkpoint=N`, from 1), else the final one, else the latest."""
-    if chosen and chosen.isdigit() and 1 <= int(chosen) <= len(checkpoints):
+    if chosen and re.fullmatch(r"[0-9]{1,6}", chosen) and 1 <= int(chosen) <= len(checkpoints):
         return checkpoints[int(chosen) - 1], ""
     note = f"checkpoint {chosen!r} does not exist; " if chosen else ""
     final = next((c for c in reversed(checkpoints) if c.final), None)
