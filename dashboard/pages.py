@@ -139,8 +139,16 @@ def finished_etag(pane: Pane) -> str:
     parts = (job.id, job.status, str(job.completed_at), job.error, pane.log_total,
              last and (last.message, str(last.timestamp)), json.dumps(pane.artifacts, default=str),
              sorted((k, len(v) if isinstance(v, list) else str(v)) for k, v in job.metrics.items()),
-             current_app.config["BUILD_ID"])
+             current_app.config["BUILD_ID"], viewer_name())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def viewer_name() -> str | None:
+    """Who the page is for (its header names them): one browser, two viewers, two ETags."""
+    from dashboard import auth
+
+    person = auth.viewer()
+    return person.name if person else None
 
 
 def in_parts(chunks: Iterator[str]) -> Iterator[str]:

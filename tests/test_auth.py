@@ -313,3 +313,12 @@ def test_without_sign_in_only_loopback_host_names_are_answered(host):
     assert response.status_code == 400
     assert "answers only to localhost" in response.get_data(as_text=True)
     assert client.get(JOBS, headers={"Host": "127.0.0.1:8050"}).status_code == 200
+
+
+def test_a_finished_jobs_etag_differs_between_viewers(app, fake_platform):
+    fake_platform.api_keys.add(OTHER_KEY)
+    fake_platform.user = fake_platform.user | {"username": "ada"}
+    first = signed_in(app).get(JOB).headers["ETag"]
+    fake_platform.user = fake_platform.user | {"username": "grace"}
+    second = signed_in(app, OTHER_KEY).get(JOB).headers["ETag"]
+    assert first != second
