@@ -59,6 +59,14 @@ def job_and_logs(org: str, workspace: str, job_id: str) -> tuple[Job, list[Any]]
     return Job.from_api(raw_job), log_items(raw_logs)
 
 
+def job_and_artifacts(org: str, workspace: str, job_id: str) -> tuple[Job, dict[str, Any]]:
+    """The job and its parsed artifacts, read concurrently."""
+    source = current.source()
+    raw_job, raw = gather(lambda: source.get_job(org, workspace, job_id),
+                          lambda: source.get_artifacts(org, workspace, job_id))
+    return Job.from_api(raw_job), parse_artifacts(raw)
+
+
 @bp.get(JOB + "/summary")
 def summary(org: str, workspace: str, job_id: str) -> Response:
     """The top of the pane."""
@@ -70,12 +78,8 @@ def summary(org: str, workspace: str, job_id: str) -> Response:
 @bp.get(JOB + "/artifacts")
 def artifacts(org: str, workspace: str, job_id: str) -> Response:
     """The Artifacts & refs card."""
-    source = current.source()
-    raw_job, raw = gather(lambda: source.get_job(org, workspace, job_id),
-                          lambda: source.get_artifacts(org, workspace, job_id))
-    job = Job.from_api(raw_job)
-    return polled("_artifacts.html", org=org, workspace=workspace,
-                  **artifacts_view(job, parse_artifacts(raw)))
+    job, parsed = job_and_artifacts(org, workspace, job_id)
+    return polled("_artifacts.html", org=org, workspace=workspace, **artifacts_view(job, parsed))
 
 
 def log_filter() -> log_tools.LogFilter:

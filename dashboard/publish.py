@@ -8,10 +8,8 @@ import re
 from flask import Blueprint, abort, make_response, request
 from werkzeug.wrappers import Response
 
-from dashboard import current
-from dashboard.models import Job, parse_artifacts
+from dashboard.fragments import job_and_artifacts
 from dashboard.pages import JOB, validate_path
-from dashboard.sources import gather
 from dashboard.views import publish, triage
 
 bp = Blueprint("publish", __name__)
@@ -21,11 +19,8 @@ bp.url_value_preprocessor(validate_path)
 @bp.get(JOB + "/model.yaml")
 def model_yaml(org: str, workspace: str, job_id: str) -> Response:
     """The `model.yaml` of a checkpoint of the job; 404 when it has none, or not that one."""
-    source = current.source()
-    raw_job, raw_artifacts = gather(lambda: source.get_job(org, workspace, job_id),
-                                    lambda: source.get_artifacts(org, workspace, job_id))
-    job = Job.from_api(raw_job)
-    checkpoints = triage.checkpoint_list(parse_artifacts(raw_artifacts) or job.artifacts)
+    job, artifacts = job_and_artifacts(org, workspace, job_id)
+    checkpoints = triage.checkpoint_list(artifacts or job.artifacts)
     if not checkpoints:
         abort(404, description=f"job {job_id} saved no checkpoint, so there is nothing to publish")
     chosen = request.args.get("checkpoint")

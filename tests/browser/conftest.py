@@ -157,6 +157,14 @@ def start_server(logs: Path, run_seconds: float = RUN_SECONDS, *, args: tuple[st
         time.sleep(0.1)
 
 
+def platform_server(logs: Path, fake_url: str, *args: str, key: str | None = None,
+                    env: dict[str, str] | None = None) -> Server:
+    """The dashboard on acme/research of a fake platform, with `key` (viewers bring their own)."""
+    scope = ("--server", fake_url, "--organization", "acme", "--workspace", "research")
+    return start_server(logs, args=(*scope, *args),
+                        extra_env=(env or {}) | ({"DREADNODE_API_KEY": key} if key else {}))
+
+
 def stop_server(server: Server) -> None:
     """Stop the server process this fixture started."""
     if server.process.poll() is None:

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, e
 
 from dashboard.sources.demo_jobs import CANCELLED_ID, FAILED_ID, QUEUED_ID, RL_TINKER_ID, SFT_OLD_ID
 from tests import canary
-from tests.browser.conftest import SCOPE, PageLog, Server, start_server, stop_server
+from tests.browser.conftest import SCOPE, PageLog, Server, platform_server, stop_server
 from tests.fake_platform import DEFAULT_KEY, SFT_JOB_ID, FakePlatform, add_sample_jobs
 
 pytestmark = pytest.mark.browser
@@ -169,8 +169,7 @@ def fake() -> Iterator[FakePlatform]:
 def viewer_server(fake: FakePlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A shared dashboard where each person signs in with their own key."""
     logs: Path = tmp_path_factory.mktemp("a11y-viewer")
-    args = ("--auth", "viewer", "--server", fake.url, "--organization", "acme", "--workspace", "research")
-    server = start_server(logs, args=args, extra_env={"DASHBOARD_SECRET_KEY": "x" * 40})
+    server = platform_server(logs, fake.url, "--auth", "viewer", env={"DASHBOARD_SECRET_KEY": "x" * 40})
     yield server
     stop_server(server)
 

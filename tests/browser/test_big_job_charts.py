@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Server, start_server, stop_server
+from tests.browser.conftest import Server, platform_server, stop_server
 from tests.fake_platform import FakePlatform
 
 KEY = "dn_key_browser_big_job"
@@ -44,9 +44,7 @@ def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         fake.add_workspace("acme", "research", is_default=True)
         fake.add_job("acme", "research", big_job())
         logs: Path = tmp_path_factory.mktemp("big-server")
-        server = start_server(logs, args=(), extra_env={
-            "DREADNODE_SERVER": fake.url, "DREADNODE_API_KEY": KEY,
-            "DREADNODE_ORGANIZATION": "acme", "DREADNODE_WORKSPACE": "research"})
+        server = platform_server(logs, fake.url, key=KEY)
         try:
             yield server
         finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCOPE, Server, start_server, stop_server
+from tests.browser.conftest import SCOPE, Server, platform_server, stop_server
 from tests.fake_platform import FakePlatform
 
 pytestmark = pytest.mark.browser
@@ -117,9 +117,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
         job, artifacts, logs = hostile_job(payload)
         fake.add_job("acme", "research", job, artifacts=artifacts, logs=logs)
         logs_dir: Path = tmp_path_factory.mktemp("hostile-server")
-        server = start_server(logs_dir, args=("--server", fake.url), extra_env={
-            "DREADNODE_API_KEY": KEY, "DREADNODE_ORGANIZATION": "acme",
-            "DREADNODE_WORKSPACE": "research"})
+        server = platform_server(logs_dir, fake.url, key=KEY)
         try:
             yield Hostile(server, fake, listener, payload)
         finally:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PageLog, Server, start_server, stop_server
+from tests.browser.conftest import PageLog, Server, platform_server, stop_server
 from tests.fake_platform import DEFAULT_KEY, FakePlatform
 
 pytestmark = pytest.mark.browser
@@ -55,9 +55,7 @@ def fake() -> Iterator[FakePlatform]:
 
 @pytest.fixture
 def server(fake: FakePlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("outage"), args=(
-        "--server", fake.url, "--organization", "acme", "--workspace", "research"),
-        extra_env={"DREADNODE_API_KEY": DEFAULT_KEY})
+    running = platform_server(tmp_path_factory.mktemp("outage"), fake.url, key=DEFAULT_KEY)
     yield running
     stop_server(running)
 

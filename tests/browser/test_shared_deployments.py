@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PageLog, Server, start_server, stop_server
+from tests.browser.conftest import PageLog, Server, platform_server, stop_server
 from tests.fake_platform import DEFAULT_KEY, RL_JOB_ID, SFT_JOB_ID, FakePlatform, add_sample_jobs
 
 pytestmark = pytest.mark.browser
@@ -31,21 +30,18 @@ def allow_status(page_log: PageLog, status: int) -> None:
     page_log.console_errors[:] = [e for e in page_log.console_errors if f"status of {status}" not in e]
 
 
-def serve(fake: FakePlatform, logs: Path, mode: str, env: dict[str, str]) -> Server:
-    args = ("--auth", mode, "--server", fake.url, "--organization", "acme", "--workspace", "research")
-    return start_server(logs, args=args, extra_env=env)
-
-
 @pytest.fixture(scope="module")
 def viewer_server(fake: FakePlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = serve(fake, tmp_path_factory.mktemp("viewer"), "viewer", {"DASHBOARD_SECRET_KEY": SECRET})
+    server = platform_server(tmp_path_factory.mktemp("viewer"), fake.url, "--auth", "viewer",
+                             env={"DASHBOARD_SECRET_KEY": SECRET})
     yield server
     stop_server(server)
 
 
 @pytest.fixture(scope="module")
 def service_server(fake: FakePlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = serve(fake, tmp_path_factory.mktemp("service"), "service", {"DREADNODE_API_KEY": DEFAULT_KEY})
+    server = platform_server(tmp_path_factory.mktemp("service"), fake.url, "--auth", "service",
+                             key=DEFAULT_KEY)
     yield server
     stop_server(server)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import Server, start_server, stop_server
+from tests.browser.conftest import Server, platform_server, stop_server
 from tests.fake_platform import FakePlatform
 
 KEY = "dn_key_browser_tools_job"
@@ -75,9 +75,7 @@ def tools_server(logs: Path) -> Iterator[Server]:
         fake.add_organization("acme")
         fake.add_workspace("acme", "research", is_default=True)
         fake.add_job("acme", "research", tools_job(), logs=log_entries())
-        server = start_server(logs, args=(), extra_env={
-            "DREADNODE_SERVER": fake.url, "DREADNODE_API_KEY": KEY,
-            "DREADNODE_ORGANIZATION": "acme", "DREADNODE_WORKSPACE": "research"})
+        server = platform_server(logs, fake.url, key=KEY)
         try:
             yield server
         finally:
