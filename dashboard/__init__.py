@@ -44,7 +44,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
     )
     settings = settings or config.resolve({}, os.environ)
     secret = os.environ.get("DASHBOARD_SECRET_KEY")
-    from dashboard import auth
+    from dashboard.web import auth
 
     auth.check_settings(settings.auth, settings.source, secret)
     # Each viewer has their own cache entries: keeping a 60 MB finished job a minute per viewer
@@ -63,7 +63,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         SOURCE=source,
     )
 
-    from dashboard import assets, csrf, current, errors, fragments, pages, publish, security
+    from dashboard.web import assets, csrf, current, downloads, errors, fragments, pages, security
 
     app.jinja_env.globals["csrf_token"] = csrf.token
     app.jinja_env.globals["job_url"] = current.job_url
@@ -77,7 +77,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
     auth.register(app, settings.auth, viewer_hours())
     app.register_blueprint(pages.bp)
     app.register_blueprint(fragments.bp)
-    app.register_blueprint(publish.bp)
+    app.register_blueprint(downloads.bp)
     errors.register(app)
     assets.register(app)
     security.register(app)

@@ -7,7 +7,8 @@ import logging
 import os
 import sys
 
-from dashboard import auth, config
+from dashboard import config
+from dashboard.web import auth
 
 
 def parser() -> argparse.ArgumentParser:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os as _os
 
-from dashboard import auth as _auth
 from dashboard import config as _config
+from dashboard.web import auth as _auth
 
 
 def _settings() -> _config.Settings:

@@ -45,8 +45,8 @@ from dashboard.config import Settings  # noqa: E402
 from dashboard.models import Job  # noqa: E402
 from dashboard.sources import load_pane  # noqa: E402
 from dashboard.sources.platform import PlatformSource  # noqa: E402
-from dashboard.views.charts import build_charts  # noqa: E402
-from dashboard.views.pane import pane_view  # noqa: E402
+from dashboard.viewmodels.charts import build_charts  # noqa: E402
+from dashboard.viewmodels.pane import pane_view  # noqa: E402
 from tests.fake_platform import FakePlatform  # noqa: E402
 
 KEY = "dn_key_benchmark"

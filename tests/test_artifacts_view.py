@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dashboard.views.artifacts import MASK, MAX_DEPTH, Value, is_ref, is_secret, raw_json, rows
+from dashboard.viewmodels.artifacts import MASK, MAX_DEPTH, Value, is_ref, is_secret, raw_json, rows
 
 CHECKPOINT = "tinker://ffa04fd4-5b6e-5a36-9fb6-f442b22748c2:train:0/sampler_weights/final"
 SECRET_TOKEN = "wst_live_8f2e0c9d"

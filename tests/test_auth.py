@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dashboard import auth, cli, create_app
+from dashboard import cli, create_app
 from dashboard.config import Settings
+from dashboard.web import auth
 from tests.fake_platform import DEFAULT_KEY, RL_JOB_ID, SFT_JOB_ID, FakePlatform
 
 SECRET = "s" * 40

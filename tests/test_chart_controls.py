@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.models import Job
-from dashboard.views.chart_controls import (
+from dashboard.viewmodels.chart_controls import (
     DEFAULT_OPTIONS,
     MAX_SMOOTH,
     ChartOptions,
@@ -26,9 +26,9 @@ from dashboard.views.chart_controls import (
     settle,
     x_choices,
 )
-from dashboard.views.charts import build_charts, plan_charts
-from dashboard.views.figures import render
-from dashboard.views.smoothing import ema, ema_reference
+from dashboard.viewmodels.charts import build_charts, plan_charts
+from dashboard.viewmodels.figures import render
+from dashboard.viewmodels.smoothing import ema, ema_reference
 from tests.static_source import JOBS, job, static_app
 
 # ---- the EMA -------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from dashboard.models import Job
-from dashboard.views.charts import Chart, build_charts
-from dashboard.views.figures import figure_json
+from dashboard.viewmodels.charts import Chart, build_charts
+from dashboard.viewmodels.figures import figure_json
 
 
 def job(metrics, trainer_type="sft", backend="tinker"):

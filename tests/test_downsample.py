@@ -1,11 +1,11 @@
-"""Min/max downsampling (dashboard/views/downsample.py): spikes, ends and gaps survive."""
+"""Min/max downsampling (dashboard/viewmodels/downsample.py): spikes, ends and gaps survive."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from dashboard.views.downsample import DEFAULT_POINTS, MAX_POINTS, minmax_indices, window
+from dashboard.viewmodels.downsample import DEFAULT_POINTS, MAX_POINTS, minmax_indices, window
 
 MILLION = 1_000_000
 

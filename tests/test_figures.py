@@ -1,4 +1,4 @@
-"""Figures of big series (dashboard/views/figures.py): budgets, badges, zoom windows, typed arrays."""
+"""Figures of big series (dashboard/viewmodels/figures.py): budgets, badges, zoom windows, typed arrays."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dashboard.views.charts import Chart, Series
-from dashboard.views.downsample import MAX_POINTS
-from dashboard.views.figures import (
+from dashboard.viewmodels.charts import Chart, Series
+from dashboard.viewmodels.downsample import MAX_POINTS
+from dashboard.viewmodels.figures import (
     Rendered,
     compact_x,
     compact_y,

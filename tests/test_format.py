@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard.views import format as fmt
+from dashboard.viewmodels import format as fmt
 
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 

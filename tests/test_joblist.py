@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dashboard.models import Job
-from dashboard.views.joblist import job_rows, matches, searchable
+from dashboard.viewmodels.joblist import job_rows, matches, searchable
 
 JOB_ID = "3f2b8a52-8c1e-4c8e-9a55-0d7f1f6f7b10"
 NOW = datetime(2026, 11, 20, 11, 0, 0, tzinfo=UTC)

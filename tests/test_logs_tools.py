@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from dashboard.views.logs import (
+from dashboard.viewmodels.logs import (
     AROUND,
     MAX_QUERY,
     NO_FILTER,

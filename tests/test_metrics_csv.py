@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.views.metrics_csv import metrics_csv, safe_text
+from dashboard.viewmodels.metrics_csv import metrics_csv, safe_text
 from tests.static_source import JOBS, job, static_app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.views.metrics import label, scalar, scalar_groups, unreadable
+from dashboard.viewmodels.metrics import label, scalar, scalar_groups, unreadable
 
 
 def grid(metrics):

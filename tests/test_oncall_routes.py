@@ -142,7 +142,7 @@ def test_model_yaml_refuses_what_does_not_exist(client, path, status):
 
 
 def test_a_failing_triage_part_does_not_break_the_streamed_page(client, monkeypatch):
-    from dashboard.views import triage
+    from dashboard.viewmodels import triage
 
     def broken(*_args: object) -> None:
         raise RuntimeError("boom")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dashboard.models import Job
-from dashboard.views.summary import duration_tile, sentence, summarize, trainer_label
+from dashboard.viewmodels.summary import duration_tile, sentence, summarize, trainer_label
 
 NOW = datetime(2026, 11, 20, 11, 0, 0, tzinfo=UTC)
 

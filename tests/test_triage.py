@@ -27,8 +27,8 @@ from dashboard.sources.demo import (
     DemoSource,
 )
 from dashboard.sources.demo_jobs import running_sft
-from dashboard.views import incident, publish, triage
-from dashboard.views.oncall import Markers, OnCall, marker_layout
+from dashboard.viewmodels import incident, publish, triage
+from dashboard.viewmodels.oncall import Markers, OnCall, marker_layout
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -450,7 +450,7 @@ def test_checklist_flags_errors_nan_and_a_rising_loss():
 def test_markers_go_on_every_chart_of_the_same_axis():
     loss = noisy_loss(100)
     loss[70] = math.nan
-    from dashboard.views import charts
+    from dashboard.viewmodels import charts
     j = job({"steps": list(range(1, 101)), "train_loss": loss, "learning_rate": [1e-4] * 100,
              "epochs": [0.5, 1.0], "accuracy": [0.1, 0.2]})
     markers = Markers(j)

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.sources.demo_jobs import SFT_NEW_ID
-from dashboard.views.smoothing import ema_reference
+from dashboard.viewmodels.smoothing import ema_reference
 from tests.browser.conftest import Server
 from tests.browser.tools_job import JOB_ID, STEPS, loss, tools_server
 

@@ -9,8 +9,8 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dashboard import auth
 from dashboard.sources import SourceError
+from dashboard.web import auth
 
 log = logging.getLogger(__name__)
 TITLES = {

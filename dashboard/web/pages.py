@@ -24,14 +24,14 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from dashboard import csrf, current
 from dashboard.models import Job
 from dashboard.sources import Pane, SourceError, load_pane, parse_page, read_only
 from dashboard.validation import valid_job_id, valid_slug
-from dashboard.views.chart_controls import parse_options
-from dashboard.views.joblist import job_rows, matches
-from dashboard.views.logs import parse_filter
-from dashboard.views.pane import pane_view
+from dashboard.viewmodels.chart_controls import parse_options
+from dashboard.viewmodels.joblist import job_rows, matches
+from dashboard.viewmodels.logs import parse_filter
+from dashboard.viewmodels.pane import pane_view
+from dashboard.web import csrf, current
 
 bp = Blueprint("pages", __name__)
 JOB = "/<org>/<workspace>/training/jobs/<job_id>"
@@ -145,7 +145,7 @@ def finished_etag(pane: Pane) -> str:
 
 def viewer_name() -> str | None:
     """Who the page is for (its header names them): one browser, two viewers, two ETags."""
-    from dashboard import auth
+    from dashboard.web import auth
 
     person = auth.viewer()
     return person.name if person else None

@@ -10,11 +10,11 @@ import re
 from typing import TYPE_CHECKING
 
 from dashboard.models import Job
-from dashboard.views import format as fmt
-from dashboard.views.triage import headline
+from dashboard.viewmodels import format as fmt
+from dashboard.viewmodels.triage import headline
 
 if TYPE_CHECKING:
-    from dashboard.views.oncall import Card
+    from dashboard.viewmodels.oncall import Card
 
 MAX_INLINE = 500
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import yaml
 
 from dashboard.models import Job
-from dashboard.views.triage import Checkpoint
+from dashboard.viewmodels.triage import Checkpoint
 
 DEFAULT_VERSION = "0.1.0"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")

@@ -27,16 +27,16 @@ from typing import Any
 from flask import Blueprint, abort, make_response, render_template, request
 from werkzeug.wrappers import Response
 
-from dashboard import current
 from dashboard.models import Job, LogEntry, log_items, parse_artifacts, parse_logs
-from dashboard.pages import JOB, validate_path
 from dashboard.sources import gather
-from dashboard.views import logs as log_tools
-from dashboard.views.chart_controls import ChartOptions, parse_options, settle
-from dashboard.views.charts import chart_for, plan_charts
-from dashboard.views.figures import zoom_json
-from dashboard.views.metrics_csv import metrics_csv
-from dashboard.views.pane import artifacts_view, charts_view, logs_view, opening_logs, summary_view
+from dashboard.viewmodels import logs as log_tools
+from dashboard.viewmodels.chart_controls import ChartOptions, parse_options, settle
+from dashboard.viewmodels.charts import chart_for, plan_charts
+from dashboard.viewmodels.figures import zoom_json
+from dashboard.viewmodels.metrics_csv import metrics_csv
+from dashboard.viewmodels.pane import artifacts_view, charts_view, logs_view, opening_logs, summary_view
+from dashboard.web import current
+from dashboard.web.pages import JOB, validate_path
 
 bp = Blueprint("fragments", __name__)
 bp.url_value_preprocessor(validate_path)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dashboard.models import Job
-from dashboard.views import format as fmt
-from dashboard.views.summary import STATUS_CLASSES, duration_tile, trainer_label
+from dashboard.viewmodels import format as fmt
+from dashboard.viewmodels.summary import STATUS_CLASSES, duration_tile, trainer_label
 
 
 @dataclass(frozen=True)

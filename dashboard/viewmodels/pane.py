@@ -9,9 +9,9 @@ from typing import Any
 
 from dashboard.models import Job, LogEntry, NotedList, note_of
 from dashboard.sources import LOG_WINDOW, Pane
-from dashboard.views import artifacts, charts, figures, logs, metrics, summary
-from dashboard.views.chart_controls import DEFAULT_OPTIONS, ChartOptions, XAxis, settle, x_choices
-from dashboard.views.oncall import Markers, OnCall
+from dashboard.viewmodels import artifacts, charts, figures, logs, metrics, summary
+from dashboard.viewmodels.chart_controls import DEFAULT_OPTIONS, ChartOptions, XAxis, settle, x_choices
+from dashboard.viewmodels.oncall import Markers, OnCall
 
 log = logging.getLogger(__name__)
 

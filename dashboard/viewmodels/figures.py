@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.views.charts import Chart, Series
-from dashboard.views.downsample import DEFAULT_POINTS, MAX_POINTS, minmax_indices, window
-from dashboard.views.smoothing import ema
+from dashboard.viewmodels.charts import Chart, Series
+from dashboard.viewmodels.downsample import DEFAULT_POINTS, MAX_POINTS, minmax_indices, window
+from dashboard.viewmodels.smoothing import ema
 
 # Trace colours at least 3:1 against both the light (#fff) and the dark (#1a1e24) chart card.
 COLORS = ("#4f7cff", "#d97706", "#059669", "#a855f7", "#0891b2", "#db2777")

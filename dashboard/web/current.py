@@ -19,7 +19,7 @@ def settings() -> Settings:
 
 def source() -> JobSource:
     """The job source of this request: in viewer mode, the app's source with the viewer's key."""
-    from dashboard import auth
+    from dashboard.web import auth
 
     person = auth.viewer()
     if person is None:
@@ -36,7 +36,7 @@ def source_for(key: str) -> JobSource:
 
 def default_scope() -> tuple[str, str]:
     """The organization and workspace `/` opens, asking the platform once when unknown."""
-    from dashboard import auth
+    from dashboard.web import auth
 
     person = auth.viewer()
     if person is not None:

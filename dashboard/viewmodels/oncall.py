@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from dashboard.models import Job, LogEntry
-from dashboard.views import charts, incident, publish, triage
-from dashboard.views import format as fmt
+from dashboard.viewmodels import charts, incident, publish, triage
+from dashboard.viewmodels import format as fmt
 
 MARKER_COLORS = {"nan": "#dc2626", "spike": "#d97706", "divergence": "#a855f7"}
 log = logging.getLogger(__name__)

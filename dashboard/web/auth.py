@@ -32,8 +32,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from dashboard import csrf
 from dashboard.sources import SourceError
+from dashboard.web import csrf
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def sign_in() -> Response | tuple[str, int]:
         return form(target, "Paste your Dreadnode API key.", 400)
     if not key.isascii() or not key.isprintable():
         return form(target, "That is not an API key: it holds spaces or characters a key never has.", 400)
-    from dashboard import current
+    from dashboard.web import current
 
     source = current.source_for(key)
     try:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard.models import clip
-from dashboard.views import format as fmt
-from dashboard.views.charts import TIME_KEYS, is_series, number
+from dashboard.viewmodels import format as fmt
+from dashboard.viewmodels.charts import TIME_KEYS, is_series, number
 
 UNREADABLE_SHOWN = 10  # unreadable metrics named in the note; the rest are counted
 GROUPS = (("train", "Train"), ("eval", "Eval"), ("async", "Async"), ("other", "Other"))

@@ -8,9 +8,9 @@ import re
 from flask import Blueprint, abort, make_response, request
 from werkzeug.wrappers import Response
 
-from dashboard.fragments import job_and_artifacts
-from dashboard.pages import JOB, validate_path
-from dashboard.views import publish, triage
+from dashboard.viewmodels import publish, triage
+from dashboard.web.fragments import job_and_artifacts
+from dashboard.web.pages import JOB, validate_path
 
 bp = Blueprint("publish", __name__)
 bp.url_value_preprocessor(validate_path)

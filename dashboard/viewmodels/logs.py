@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from dashboard.models import LEVEL_ALIASES, LogEntry, message_text, parse_level, shown, text
-from dashboard.views import format as fmt
+from dashboard.viewmodels import format as fmt
 
 MAX_DATA_CHARS = 20_000
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dashboard.models import Job
-from dashboard.views import format as fmt
+from dashboard.viewmodels import format as fmt
 
 STATUS_CLASSES = {
     "queued": "queued",

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import numpy as np
 
 from dashboard.models import parse_time, shown
-from dashboard.views.charts import TIME_KEYS, Chart, number, values
+from dashboard.viewmodels.charts import TIME_KEYS, Chart, number, values
 
 SMOOTH_CHOICES = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)
 MAX_SMOOTH = 0.999

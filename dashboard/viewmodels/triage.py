@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from dashboard.models import Job, LogEntry, parse_level, parse_time
-from dashboard.views import charts
+from dashboard.viewmodels import charts
 
 SPIKE_Z = 6.0
 MAD_TO_SIGMA = 1.4826

@@ -1,0 +1,1 @@
+"""The web layer: Flask routes and the request plumbing around them."""
