@@ -9,7 +9,7 @@ from flask import Flask
 
 from dashboard import create_app
 from dashboard.config import Settings
-from dashboard.sources import not_found, read_only
+from dashboard.sources import not_found, read_only_error
 
 ORG, WORKSPACE = "acme", "research"
 JOBS = f"/{ORG}/{WORKSPACE}/training/jobs"
@@ -45,10 +45,10 @@ class StaticSource:
         return {"items": list(self._entry(org, workspace, job_id)[1])}
 
     def cancel(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
-        raise read_only("the test source")
+        raise read_only_error("the test source")
 
     def retry(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
-        raise read_only("the test source")
+        raise read_only_error("the test source")
 
     def default_scope(self, org: str | None, workspace: str | None) -> tuple[str, str]:
         return ORG, WORKSPACE

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from dashboard import cli, create_app
 from dashboard.config import Settings
-from dashboard.web import auth
+from dashboard.web import auth, viewer
 from tests.fake_platform import DEFAULT_KEY, RL_JOB_ID, SFT_JOB_ID, FakePlatform
 
 SECRET = "s" * 40
@@ -118,7 +118,7 @@ def test_signing_in_goes_back_to_the_job(app):
 
 def test_the_cookie_is_encrypted_httponly_secure_and_samesite(app):
     response = sign_in(app.test_client())
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(auth.COOKIE))
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(viewer.COOKIE))
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
     assert DEFAULT_KEY not in cookie
     assert "Max-Age=43200" in cookie  # 12 hours by default
@@ -150,7 +150,7 @@ def test_a_rejected_key_is_not_signed_in(app):
     response = sign_in(client, "dn_key_wrong_999")
     assert response.status_code == 401
     assert "rejected that API key" in response.get_data(as_text=True)
-    assert not any(c.startswith(auth.COOKIE) for c in response.headers.getlist("Set-Cookie"))
+    assert not any(c.startswith(viewer.COOKIE) for c in response.headers.getlist("Set-Cookie"))
     assert client.get(JOB).status_code == 302
 
 
@@ -187,26 +187,26 @@ def test_sign_out_needs_the_csrf_token(app):
 def test_a_sign_in_expires(app):
     client = signed_in(app)
     with app.test_request_context():
-        old = auth._fernet().encrypt_at_time(
+        old = viewer._fernet().encrypt_at_time(
             json.dumps({"k": DEFAULT_KEY, "n": "ada", "s": None}).encode(), int(time.time()) - 13 * 3600)
-    client.set_cookie(auth.COOKIE, old.decode())
+    client.set_cookie(viewer.COOKIE, old.decode())
     assert client.get(JOB).status_code == 302
 
 
 def test_a_forged_cookie_is_ignored(app):
     client = app.test_client()
-    client.set_cookie(auth.COOKIE, "gAAAAABforged")
+    client.set_cookie(viewer.COOKIE, "gAAAAABforged")
     assert client.get(JOB).status_code == 302
 
 
 def test_another_instance_with_the_same_secret_reads_the_sign_in(app, fake_platform, monkeypatch):
     client = signed_in(app)
-    cookie = client.get_cookie(auth.COOKIE)
+    cookie = client.get_cookie(viewer.COOKIE)
     twin = viewer_app(fake_platform, monkeypatch).test_client()
-    twin.set_cookie(auth.COOKIE, cookie.value)
+    twin.set_cookie(viewer.COOKIE, cookie.value)
     assert twin.get(JOB).status_code == 200
     stranger = viewer_app(fake_platform, monkeypatch, secret="t" * 40).test_client()
-    stranger.set_cookie(auth.COOKIE, cookie.value)
+    stranger.set_cookie(viewer.COOKIE, cookie.value)
     assert stranger.get(JOB).status_code == 302
 
 
@@ -300,7 +300,7 @@ def test_a_key_with_characters_no_key_has_is_refused_at_sign_in(app):
 
 
 def test_the_viewers_key_is_not_in_the_viewers_repr():
-    assert DEFAULT_KEY not in repr(auth.Viewer(DEFAULT_KEY, "ada", None))
+    assert DEFAULT_KEY not in repr(viewer.Viewer(DEFAULT_KEY, "ada", None))
 
 
 def test_viewer_mode_does_not_keep_finished_jobs_a_minute(app):

@@ -41,6 +41,7 @@ class JobSource(Protocol):
 
     kind: str  # "platform", "demo" or "directory"
     read_only: bool
+    cache_scope: str  # a fingerprint of the credentials: cache entries are never shared across it
 
     def list_jobs(
         self, org: str, workspace: str, *, page: int, page_size: int, status: str | None = None
@@ -55,6 +56,12 @@ class JobSource(Protocol):
     def cancel(self, org: str, workspace: str, job_id: str) -> dict[str, Any]: ...
 
     def retry(self, org: str, workspace: str, job_id: str) -> dict[str, Any]: ...
+
+    def get_user(self) -> dict[str, Any]: ...
+
+    def default_scope(self, organization: str | None, workspace: str | None) -> tuple[str, str]: ...
+
+    def for_key(self, key: str) -> JobSource: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ def not_found(org: str, workspace: str, job_id: str) -> SourceError:
     return SourceError(404, f"no job {job_id} in {org}/{workspace}", kind="not_found")
 
 
-def read_only(what: str) -> SourceError:
+def read_only_error(what: str) -> SourceError:
     """The error for cancel/retry where jobs cannot be changed (`what` names the place)."""
     return SourceError(405, f"{what} is read-only: jobs cannot be cancelled or retried here")
 

@@ -8,17 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboard.models import TERMINAL_STATUSES
 from dashboard.sources import JobSource
 
 DEFAULT_TTL = 1.0
 MAX_ENTRIES = 512
 FINISHED_TTL = 60.0  # a finished job's payload (its metrics can be 60 MB) no longer changes
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
 def _lifetime(key: tuple[Any, ...], value: Any, ttl: float, finished_ttl: float) -> float:
     """Seconds a successful read stays fresh: longer for a finished job's own payload."""
-    finished = key[1] == "job" and isinstance(value, dict) and value.get("status") in TERMINAL
+    finished = key[1] == "job" and isinstance(value, dict) and value.get("status") in TERMINAL_STATUSES
     return max(ttl, finished_ttl) if finished and ttl > 0 else ttl
 
 
@@ -50,20 +50,16 @@ class CachedSource:
         self._lock = threading.Lock()
         self._entries: dict[tuple[Any, ...], _Entry] = {}
 
-    def __getattr__(self, name: str) -> Any:
-        # Anything else (default_scope, list_workspaces, …) goes straight to the inner source.
-        return getattr(self.inner, name)
-
     def for_key(self, key: str) -> CachedSource:
         """This cache in front of the inner source acting with another API key."""
         twin = object.__new__(CachedSource)
         twin.__dict__.update(self.__dict__)  # the same lock and entries: one cache for everyone
-        twin.inner = self.inner.for_key(key)  # type: ignore[attr-defined]
+        twin.inner = self.inner.for_key(key)
         return twin
 
     def _read(self, key: tuple[Any, ...], call: Callable[[], Any]) -> Any:
         """Return a fresh cached value, wait for the same read in flight, or make the call."""
-        key = (getattr(self.inner, "cache_scope", ""), *key)
+        key = (self.inner.cache_scope, *key)
         now = self._clock()
         with self._lock:
             entry = self._entries.get(key)
@@ -98,6 +94,19 @@ class CachedSource:
         """Drop finished, expired entries (called with the lock held)."""
         for key in [k for k, e in self._entries.items() if e.done.is_set() and e.expires <= now]:
             del self._entries[key]
+
+    @property
+    def cache_scope(self) -> str:
+        """The inner source's credentials fingerprint."""
+        return self.inner.cache_scope
+
+    def get_user(self) -> dict[str, Any]:
+        """Who the key belongs to (never cached: it checks the key)."""
+        return self.inner.get_user()
+
+    def default_scope(self, organization: str | None, workspace: str | None) -> tuple[str, str]:
+        """The inner source's default scope."""
+        return self.inner.default_scope(organization, workspace)
 
     def forget(self, org: str, workspace: str, job_id: str) -> None:
         """Drop everything cached about one job (after a cancel or retry)."""

@@ -108,6 +108,7 @@ class DemoSource:
 
     kind = "demo"
     read_only = False
+    cache_scope = ""
 
     def __init__(self, *, clock: Callable[[], float] = time.time,
                  run_seconds: float | None = None) -> None:
@@ -132,6 +133,18 @@ class DemoSource:
         return self._run_seconds
 
     # --- the JobSource interface ---
+
+    def get_user(self) -> dict[str, Any]:
+        """Nobody signs in to the demo."""
+        return {}
+
+    def default_scope(self, organization: str | None, workspace: str | None) -> tuple[str, str]:
+        """The demo's one scope."""
+        return DEMO_SCOPE
+
+    def for_key(self, key: str) -> DemoSource:
+        """The demo needs no key."""
+        return self
 
     def list_jobs(self, org: str, workspace: str, *, page: int = 1, page_size: int = 20,
                   status: str | None = None) -> dict[str, Any]:

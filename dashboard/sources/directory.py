@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.models import parse_time
-from dashboard.sources import SourceError, not_found, parse_json, read_only
+from dashboard.sources import SourceError, not_found, parse_json, read_only_error
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class DirectorySource:
 
     kind = "directory"
     read_only = True
+    cache_scope = ""
 
     def __init__(self, root: Path, organization: str, workspace: str) -> None:
         self.root = Path(root).resolve()
@@ -59,6 +60,18 @@ class DirectorySource:
         self._cache: dict[Path, tuple[tuple[int, int], Any]] = {}
 
     # --- the JobSource interface ---
+
+    def get_user(self) -> dict[str, Any]:
+        """Nobody signs in to exported jobs."""
+        return {}
+
+    def default_scope(self, organization: str | None, workspace: str | None) -> tuple[str, str]:
+        """The one scope the exports are shown in."""
+        return self.scope
+
+    def for_key(self, key: str) -> DirectorySource:
+        """Exported jobs need no key."""
+        return self
 
     def list_jobs(self, org: str, workspace: str, *, page: int = 1, page_size: int = 20,
                   status: str | None = None) -> dict[str, Any]:
@@ -104,11 +117,11 @@ class DirectorySource:
 
     def cancel(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
         """Exports cannot be changed."""
-        raise read_only(f"the {self.kind} source")
+        raise read_only_error(f"the {self.kind} source")
 
     def retry(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
         """Exports cannot be changed."""
-        raise read_only(f"the {self.kind} source")
+        raise read_only_error(f"the {self.kind} source")
 
     # --- internals ---
 

@@ -9,16 +9,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ipaddress
-import json
 import logging
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
 from flask import (
     Blueprint,
     Flask,
@@ -33,12 +27,12 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from dashboard.sources import SourceError
-from dashboard.web import csrf
+from dashboard.web import csrf, current
+from dashboard.web.viewer import Viewer, seal, session_seconds, set_cookie, viewer
 
 log = logging.getLogger(__name__)
 
 MODES = ("none", "viewer", "service")
-COOKIE = "dashboard_viewer"
 DEFAULT_HOURS = 12.0
 MIN_SECRET = 32
 OPEN_ENDPOINTS = frozenset({"auth.sign_in", "pages.healthz", "static"})
@@ -47,15 +41,6 @@ bp = Blueprint("auth", __name__)
 
 class AuthConfigError(Exception):
     """The auth mode cannot work with these settings."""
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """A signed-in person: their key (server-side only), name and default scope."""
-
-    key: str = field(repr=False)
-    name: str = ""
-    scope: tuple[str, str] | None = None
 
 
 # -- deployment checks ----------------------------------------------------------------------
@@ -96,54 +81,6 @@ def check_settings(mode: str, source: str, secret: str | None) -> None:
             "on every worker and instance) to encrypt sign-in cookies; make one with "
             "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
-
-
-# -- the cookie -----------------------------------------------------------------------------
-
-
-def _fernet() -> Fernet:
-    """The cookie cipher, keyed by a derivation of the app's secret."""
-    digest = hashlib.sha256(b"dashboard viewer cookie\0" + current_app.config["SECRET_KEY"].encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
-def session_seconds() -> int:
-    """How long a sign-in lasts."""
-    return int(current_app.config["VIEWER_HOURS"] * 3600)
-
-
-def seal(viewer: Viewer) -> str:
-    """The encrypted cookie value for a viewer."""
-    payload = {"k": viewer.key, "n": viewer.name, "s": list(viewer.scope) if viewer.scope else None}
-    return _fernet().encrypt(json.dumps(payload).encode()).decode()
-
-
-def unseal(token: str) -> Viewer | None:
-    """The viewer in a cookie value, or None if it is forged, from another secret or expired."""
-    try:
-        payload: Any = json.loads(_fernet().decrypt(token.encode(), ttl=session_seconds()))
-        scope = payload.get("s")
-        return Viewer(str(payload["k"]), str(payload.get("n") or ""),
-                      (str(scope[0]), str(scope[1])) if scope else None)
-    except (InvalidToken, ValueError, TypeError, KeyError, IndexError, AttributeError):
-        return None
-
-
-def viewer() -> Viewer | None:
-    """The signed-in viewer of this request (viewer mode only)."""
-    if current_app.config["AUTH"] != "viewer":
-        return None
-    # Kept on the request, not `g`: an app context (and its `g`) can outlive a streamed response.
-    if "dashboard.viewer" not in request.environ:
-        token = request.cookies.get(COOKIE)
-        request.environ["dashboard.viewer"] = unseal(token) if token else None
-    return request.environ["dashboard.viewer"]
-
-
-def set_cookie(response: Response, value: str, max_age: int) -> None:
-    """Write the viewer cookie with every protection a browser offers."""
-    response.set_cookie(COOKIE, value, max_age=max_age, path="/", secure=True, httponly=True,
-                        samesite="Lax")
 
 
 # -- gatekeeping ----------------------------------------------------------------------------
@@ -224,8 +161,6 @@ def sign_in() -> Response | tuple[str, int]:
         return form(target, "Paste your Dreadnode API key.", 400)
     if not key.isascii() or not key.isprintable():
         return form(target, "That is not an API key: it holds spaces or characters a key never has.", 400)
-    from dashboard.web import current
-
     source = current.source_for(key)
     try:
         user = source.get_user()

@@ -8,6 +8,7 @@ from flask import current_app, request, url_for
 
 from dashboard.config import Settings
 from dashboard.sources import JobSource
+from dashboard.web.viewer import viewer
 
 _scope_lock = Lock()
 
@@ -19,9 +20,7 @@ def settings() -> Settings:
 
 def source() -> JobSource:
     """The job source of this request: in viewer mode, the app's source with the viewer's key."""
-    from dashboard.web import auth
-
-    person = auth.viewer()
+    person = viewer()
     if person is None:
         return current_app.config["SOURCE"]
     if "dashboard.source" not in request.environ:
@@ -36,14 +35,12 @@ def source_for(key: str) -> JobSource:
 
 def default_scope() -> tuple[str, str]:
     """The organization and workspace `/` opens, asking the platform once when unknown."""
-    from dashboard.web import auth
-
-    person = auth.viewer()
+    person = viewer()
     if person is not None:
         conf = settings()
         if conf.organization and conf.workspace:
             return conf.organization, conf.workspace
-        return person.scope or source().default_scope(conf.organization, conf.workspace)  # type: ignore[attr-defined]
+        return person.scope or source().default_scope(conf.organization, conf.workspace)
     with _scope_lock:
         scope = current_app.config.get("SCOPE")
         if scope is None:
@@ -51,7 +48,7 @@ def default_scope() -> tuple[str, str]:
             if conf.organization and conf.workspace:
                 scope = (conf.organization, conf.workspace)
             else:
-                scope = source().default_scope(conf.organization, conf.workspace)  # type: ignore[attr-defined]
+                scope = source().default_scope(conf.organization, conf.workspace)
             current_app.config["SCOPE"] = scope
         return scope
 

@@ -25,13 +25,14 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from dashboard.models import Job
-from dashboard.sources import Pane, SourceError, load_pane, parse_page, read_only
+from dashboard.sources import Pane, SourceError, load_pane, parse_page, read_only_error
 from dashboard.validation import valid_job_id, valid_slug
 from dashboard.viewmodels.chart_controls import parse_options
 from dashboard.viewmodels.joblist import job_rows, matches
 from dashboard.viewmodels.logs import parse_filter
 from dashboard.viewmodels.pane import pane_view
 from dashboard.web import csrf, current
+from dashboard.web.viewer import viewer
 
 bp = Blueprint("pages", __name__)
 JOB = "/<org>/<workspace>/training/jobs/<job_id>"
@@ -145,9 +146,7 @@ def finished_etag(pane: Pane) -> str:
 
 def viewer_name() -> str | None:
     """Who the page is for (its header names them): one browser, two viewers, two ETags."""
-    from dashboard.web import auth
-
-    person = auth.viewer()
+    person = viewer()
     return person.name if person else None
 
 
@@ -168,7 +167,8 @@ def job_action(org: str, workspace: str, job_id: str, action: str) -> Response |
     source = current.source()
     if source.read_only:
         shared = current.settings().auth == "service"
-        raise read_only("this shared dashboard (service mode)" if shared else f"the {source.kind} source")
+        raise read_only_error("this shared dashboard (service mode)" if shared
+                              else f"the {source.kind} source")
     if request.method == "POST":
         csrf.check()
     job = Job.from_api(source.get_job(org, workspace, job_id))
