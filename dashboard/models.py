@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+LIST_STATUSES = ("queued", "running", "completed", "failed", "cancelled")  # the list's filter, in order
 CANCELLABLE_STATUSES = frozenset({"queued", "pending", "running"})
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LEVEL_ALIASES = {"warn": "warning", "critical": "error", "fatal": "error", "exception": "error",

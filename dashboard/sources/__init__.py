@@ -75,6 +75,7 @@ class Pane:
     items: Sequence[Any] = ()  # every raw log entry (for filters and search)
 
 
+MAX_LIST_PAGES = 20  # a search reads at most this many pages of the job list
 LOG_WINDOW = 500  # log entries a page opens with; older ones are behind "load earlier"
 # Reads wait on the network (or on another request's identical read), not on the CPU: many
 # threads, so viewers of one slow job do not hold up reads of every other job.
@@ -99,6 +100,22 @@ def load_pane(source: JobSource, org: str, workspace: str, job_id: str) -> Pane:
     start = max(0, len(items) - LOG_WINDOW)
     return Pane(Job.from_api(job), parse_artifacts(artifacts), parse_logs(items, start), len(items),
                 items)
+
+
+def read_jobs(source: JobSource, org: str, workspace: str, status: str | None, page: int,
+              page_size: int, every: bool = False) -> JobPage:
+    """One page of the job list; with `every`, every job, reading at most MAX_LIST_PAGES pages."""
+    if not every:
+        return parse_page(source.list_jobs(org, workspace, page=page, page_size=page_size, status=status),
+                          page, page_size)
+    jobs: list[Job] = []
+    for number in range(1, MAX_LIST_PAGES + 1):
+        result = parse_page(source.list_jobs(org, workspace, page=number, page_size=page_size,
+                                             status=status), number, page_size)
+        jobs.extend(result.items)
+        if number * page_size >= result.total or not result.items:
+            break
+    return JobPage(jobs, len(jobs), 1, len(jobs))
 
 
 def parse_page(payload: Any, page: int, page_size: int) -> JobPage:

@@ -1,13 +1,15 @@
-"""Rows of the job list and its search."""
+"""The job list: its rows, its search and its paging."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard.models import Job
+from dashboard.models import LIST_STATUSES, Job
 from dashboard.viewmodels import format as fmt
 from dashboard.viewmodels.summary import STATUS_CLASSES, duration_tile, trainer_label
+
+PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,27 @@ def job_rows(jobs: list[Job], now: datetime) -> list[JobRow]:
         )
         for job in jobs
     ]
+
+
+@dataclass(frozen=True)
+class JobList:
+    """One page of the job list, under a search and a status filter."""
+
+    query: str
+    status: str
+    page: int
+    pages: int
+    total: int
+    rows: tuple[JobRow, ...]
+    statuses: tuple[str, ...] = LIST_STATUSES
+
+
+def list_page(jobs: list[Job], total: int, query: str, status: str | None, page: int,
+             now: datetime) -> JobList:
+    """The list page: with a query, the matching jobs among `jobs` (every job read) paged here;
+    without one, `jobs` is already the page asked for, of `total`."""
+    if query:
+        found = [job for job in jobs if matches(job, query)]
+        total, jobs = len(found), found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return JobList(query, status or "", page, max(1, -(-total // PAGE_SIZE)), total,
+                   tuple(job_rows(jobs, now)))

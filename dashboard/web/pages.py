@@ -24,11 +24,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from dashboard.models import Job
-from dashboard.sources import Pane, SourceError, load_pane, parse_page, read_only_error
+from dashboard.models import LIST_STATUSES, Job
+from dashboard.sources import Pane, SourceError, load_pane, read_jobs, read_only_error
 from dashboard.validation import valid_job_id, valid_slug
 from dashboard.viewmodels.chart_controls import parse_options
-from dashboard.viewmodels.joblist import job_rows, matches
+from dashboard.viewmodels.joblist import PAGE_SIZE, list_page
 from dashboard.viewmodels.logs import parse_filter
 from dashboard.viewmodels.pane import pane_view
 from dashboard.web import csrf, current
@@ -36,10 +36,7 @@ from dashboard.web.viewer import viewer
 
 bp = Blueprint("pages", __name__)
 JOB = "/<org>/<workspace>/training/jobs/<job_id>"
-PAGE_SIZE = 100
-SEARCH_PAGES = 20  # search reads at most this many pages of 100 jobs
 FLUSH = "<!--flush-->"  # templates mark where a streamed page may go out
-LIST_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 
 
 @bp.url_value_preprocessor
@@ -86,26 +83,9 @@ def job_list(org: str, workspace: str) -> str:
     if status not in (None, *LIST_STATUSES):
         abort(400, description=f"unknown status {status!r}: use one of {', '.join(LIST_STATUSES)}")
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    source = current.source()
-    if query:
-        jobs: list[Job] = []
-        for number in range(1, SEARCH_PAGES + 1):
-            result = parse_page(source.list_jobs(org, workspace, page=number, page_size=PAGE_SIZE,
-                                                 status=status), number, PAGE_SIZE)
-            jobs.extend(result.items)
-            if number * PAGE_SIZE >= result.total or not result.items:
-                break
-        found = [job for job in jobs if matches(job, query)]
-        total, shown = len(found), found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    else:
-        result = parse_page(source.list_jobs(org, workspace, page=page, page_size=PAGE_SIZE,
-                                             status=status), page, PAGE_SIZE)
-        total, shown = result.total, result.items
-    return render_template(
-        "jobs.html", org=org, workspace=workspace, query=query, status=status or "", page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), total=total,
-        rows=job_rows(shown, datetime.now(UTC)),
-    )
+    found = read_jobs(current.source(), org, workspace, status, page, PAGE_SIZE, every=bool(query))
+    listed = list_page(found.items, found.total, query, status, page, datetime.now(UTC))
+    return render_template("jobs.html", org=org, workspace=workspace, jobs=listed)
 
 
 @bp.get(JOB)
