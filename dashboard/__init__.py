@@ -63,10 +63,9 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         SOURCE=source,
     )
 
-    from dashboard.web import assets, csrf, current, downloads, errors, fragments, pages, security
+    from dashboard.web import assets, csrf, downloads, errors, fragments, pages, security
 
     app.jinja_env.globals["csrf_token"] = csrf.token
-    app.jinja_env.globals["job_url"] = current.job_url
 
     @app.context_processor
     def source_facts() -> dict[str, object]:

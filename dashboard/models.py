@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -362,3 +363,12 @@ def parse_artifacts(payload: Any) -> dict[str, Any]:
         return {}
     got = payload["artifacts"] if isinstance(payload, dict) else payload
     return NotedMap(f"the artifacts were not a map (got {kind_of(got)})")
+
+
+@dataclass(frozen=True)
+class Pane:
+    """What one job page is built from, as read: the job, its artifacts and every raw log entry."""
+
+    job: Job
+    artifacts: dict[str, Any]
+    items: Sequence[Any]

@@ -45,8 +45,8 @@ from dashboard.config import Settings  # noqa: E402
 from dashboard.models import Job  # noqa: E402
 from dashboard.sources import load_pane  # noqa: E402
 from dashboard.sources.platform import PlatformSource  # noqa: E402
-from dashboard.viewmodels.charts import build_charts  # noqa: E402
-from dashboard.viewmodels.pane import pane_view  # noqa: E402
+from dashboard.viewmodels.charts import chart_for, plan_charts  # noqa: E402
+from dashboard.viewmodels.pane import job_pane  # noqa: E402
 from tests.fake_platform import FakePlatform  # noqa: E402
 
 KEY = "dn_key_benchmark"
@@ -171,7 +171,7 @@ def serve_fixed(fake: FakePlatform, job: dict[str, Any], logs: list[dict[str, An
 def naive_figures(job: Job) -> list[str]:
     """Every point of every chart through go.Figure(...).to_json(), as a naive page would."""
     out = []
-    for chart in build_charts(job):
+    for chart in (chart_for(job, plan) for plan in plan_charts(job)):
         fig = go.Figure()
         for item in chart.series:
             ys = [None if math.isnan(v) else v for v in item.y.tolist()]
@@ -281,7 +281,8 @@ def build_times(fake: FakePlatform, repeat: int, naive_repeat: int) -> tuple[flo
         with app.test_request_context(f"/{ORG}/{WS}/training/jobs/{BIG_ID}"):
             from flask import render_template
 
-            render_template("job.html", org=ORG, workspace=WS, **pane_view(pane, datetime.now(UTC)))
+            base = f"/{ORG}/{WS}/training/jobs/{BIG_ID}"
+            render_template("job.html", org=ORG, workspace=WS, page=job_pane(pane, base, datetime.now(UTC)))
 
     return median_time(ours, repeat), median_time(lambda: naive_figures(pane.job), naive_repeat), pane.job
 

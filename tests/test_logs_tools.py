@@ -20,9 +20,9 @@ from dashboard.viewmodels.logs import (
     Span,
     error_positions,
     first_error,
+    log_window,
     parse_filter,
     positions,
-    window,
 )
 from tests.static_source import JOBS, job, static_app
 
@@ -177,54 +177,54 @@ def test_first_error_respects_the_filter() -> None:
 
 
 def test_the_opening_window_is_the_newest_page_with_a_control_above() -> None:
-    shown = window(range(3000), 3000, page=500)
+    shown = log_window(range(3000), 3000, page=500)
     assert list(shown.shown) == list(range(2500, 3000))
     assert shown.above == Span(0, 2500, 2500) and shown.above.top
     assert shown.below is None
-    assert window(range(10), 10, page=500) == window(range(10), 10, page=500)
-    assert window(range(10), 10, page=500).above is None
+    assert log_window(range(10), 10, page=500) == log_window(range(10), 10, page=500)
+    assert log_window(range(10), 10, page=500).above is None
 
 
 def test_load_earlier_pages_back_from_before() -> None:
-    shown = window(range(3000), 2500)
+    shown = log_window(range(3000), 2500)
     assert list(shown.shown) == list(range(1500, 2500))
     assert shown.above == Span(0, 1500, 1500)
-    last = window(range(3000), 400)
+    last = log_window(range(3000), 400)
     assert list(last.shown) == list(range(400)) and last.above is None
 
 
 def test_around_a_linked_entry_leaves_controls_either_side() -> None:
-    shown = window(range(3000), 2500, around=1234)
+    shown = log_window(range(3000), 2500, around=1234)
     assert list(shown.shown) == list(range(1234 - AROUND, 1234 + AROUND + 1))
     assert shown.above == Span(0, 1234 - AROUND, 1234 - AROUND)
     assert shown.below == Span(1234 + AROUND + 1, 2500, 2500 - 1234 - AROUND - 1)
     assert not shown.below.top
-    edge = window(range(3000), 2500, around=3)
+    edge = log_window(range(3000), 2500, around=3)
     assert edge.shown[0] == 0 and edge.above is None
 
 
 def test_a_gap_loads_from_its_start_and_leaves_the_rest() -> None:
-    gap = window(range(3000), 2500, since=1285)
+    gap = log_window(range(3000), 2500, since=1285)
     assert list(gap.shown) == list(range(1285, 2285))
     assert gap.above is None
     assert gap.below == Span(2285, 2500, 215)
-    rest = window(range(3000), 2500, since=2285)
+    rest = log_window(range(3000), 2500, since=2285)
     assert list(rest.shown) == list(range(2285, 2500)) and rest.below is None
 
 
 def test_windows_of_a_filtered_log_count_kept_entries() -> None:
     kept = positions(big_logs(), LogFilter("error"))
     assert kept[:3] == [99, 199, 299] and len(kept) == 30
-    shown = window(kept, BIG, page=10)
+    shown = log_window(kept, BIG, page=10)
     assert list(shown.shown) == kept[-10:]
     assert shown.above == Span(0, kept[-10], 20)
-    around = window(kept, kept[-10], around=1299)
+    around = log_window(kept, kept[-10], around=1299)
     assert 1299 in around.shown and around.above is None and around.below is None
 
 
 def test_windows_never_fail_on_odd_numbers() -> None:
     for before, since, around in [(0, 0, None), (5, 9, None), (10, 0, 99), (10, 3, 0), (3000, 2999, 2999)]:
-        shown = window(range(10), min(before, 10), since, around)
+        shown = log_window(range(10), min(before, 10), since, around)
         assert all(0 <= i < 10 for i in shown.shown)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from dashboard.models import Job, parse_logs
-from dashboard.viewmodels.logs import MAX_DATA_CHARS, data_text, log_rows
-from dashboard.viewmodels.pane import logs_view
+from dashboard.viewmodels.logs import MAX_DATA_CHARS, NO_FILTER, data_text, log_rows
+from dashboard.viewmodels.logs_panel import update
 
 CHECKPOINT = "tinker://ffa04fd4-5b6e-5a36-9fb6-f442b22748c2:train:0/sampler_weights/checkpoint-1-step10"
 ITEMS = [
@@ -75,29 +75,27 @@ def test_huge_data_is_truncated_with_a_note():
     assert len(text) == MAX_DATA_CHARS + len("\n… (truncated)")
 
 
-def test_logs_view_returns_entries_after_the_cursor_and_the_next_cursor():
-    view = logs_view(Job.from_api({"id": "j", "status": "running"}), parse_logs(ITEMS, 2), len(ITEMS),
-                     after=2)
-    assert [r.index for r in view["log_rows"]] == [2, 3, 4]
-    assert view["log_cursor"] == 5
-    assert view["log_total"] == 5
+def test_a_poll_returns_entries_after_the_cursor_and_the_next_cursor():
+    view = update(Job.from_api({"id": "j", "status": "running"}), "/j", ITEMS, 2, False, NO_FILTER, None)
+    assert [r.index for r in view.rows] == [2, 3, 4]
+    assert view.cursor == 5
+    assert view.total == 5
 
 
-def test_logs_view_past_the_end_returns_nothing_and_keeps_the_cursor():
-    view = logs_view(Job.from_api({"id": "j", "status": "running"}), parse_logs(ITEMS, 9), len(ITEMS),
-                     after=9)
-    assert view["log_rows"] == []
-    assert view["log_cursor"] == 9
+def test_a_poll_past_the_end_returns_nothing_and_keeps_the_cursor():
+    view = update(Job.from_api({"id": "j", "status": "running"}), "/j", ITEMS, 9, False, NO_FILTER, None)
+    assert view.rows == ()
+    assert view.cursor == 9
 
 
 def test_a_finished_job_gets_one_final_poll_which_then_stops():
     done = Job.from_api({"id": "j", "status": "completed"})
-    first = logs_view(done, parse_logs(ITEMS, 5), len(ITEMS), after=5)
-    assert first["log_next"] == "?after=5&final=1"
-    last = logs_view(done, parse_logs(ITEMS, 5), len(ITEMS), after=5, final=True)
-    assert last["log_next"] is None
-    running = logs_view(Job.from_api({"id": "j", "status": "running"}), [], 5, after=5, final=True)
-    assert running["log_next"] == "?after=5"
+    first = update(done, "/j", ITEMS, 5, False, NO_FILTER, None)
+    assert first.next_poll == "/j/logs?after=5&final=1"
+    last = update(done, "/j", ITEMS, 5, True, NO_FILTER, None)
+    assert last.next_poll is None
+    running = update(Job.from_api({"id": "j", "status": "running"}), "/j", ITEMS, 5, True, NO_FILTER, None)
+    assert running.next_poll == "/j/logs?after=5"
 
 
 def test_a_log_row_with_an_unreadable_timestamp_says_so():

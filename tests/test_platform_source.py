@@ -509,7 +509,7 @@ def test_a_pane_loads_its_three_reads_concurrently(source, fake_platform):
     assert time.monotonic() - started < 0.8
     assert pane.job.status == "running"
     assert pane.artifacts["execution_mode"] == "async"
-    assert [e.level for e in pane.logs] == ["info", "warning", "info"]
+    assert [e["level"] for e in pane.items] == ["info", "warning", "info"]
 
 
 def test_lone_surrogate_escapes_become_replacement_characters():

@@ -369,7 +369,8 @@ def test_a_stall_with_no_entries_counts_from_the_start_and_entries_at_one_time_a
 def oncall_for(source: DemoSource, job_id: str, now: datetime | None = None) -> OnCall:
     """The on-call view of a demo job, every entry counted as on the page."""
     pane = load_pane(source, "acme", "research", job_id)
-    return OnCall(pane.job, pane.items, pane.logs, range(pane.log_total), pane.artifacts,
+    return OnCall(pane.job, pane.items, parse_logs(pane.items, len(pane.items) - 500), range(len(pane.items)),
+                  pane.artifacts,
                   now or datetime.now(UTC))
 
 
@@ -415,7 +416,7 @@ def test_healthy_and_completed_jobs_get_no_card(demo):
 
 def test_old_entries_link_to_their_anchor_and_say_they_load_on_demand(demo):
     pane = load_pane(demo, "acme", "research", NAN_ID)
-    oncall = OnCall(pane.job, pane.items, pane.logs, range(0), pane.artifacts, NOW)
+    oncall = OnCall(pane.job, pane.items, parse_logs(pane.items), range(0), pane.artifacts, NOW)
     link = oncall.link(3)
     assert (link.href, link.on_page) == ("#log-3", False)
 

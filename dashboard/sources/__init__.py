@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
 
-from dashboard.models import Job, LogEntry, log_items, parse_artifacts, parse_logs
+from dashboard.models import Job, Pane, log_items, parse_artifacts
 
 
 class SourceError(Exception):
@@ -64,19 +64,7 @@ class JobSource(Protocol):
     def for_key(self, key: str) -> JobSource: ...
 
 
-@dataclass(frozen=True)
-class Pane:
-    """Everything one job page shows, already parsed."""
-
-    job: Job
-    artifacts: dict[str, Any]
-    logs: list[LogEntry]  # the newest LOG_WINDOW entries
-    log_total: int
-    items: Sequence[Any] = ()  # every raw log entry (for filters and search)
-
-
 MAX_LIST_PAGES = 20  # a search reads at most this many pages of the job list
-LOG_WINDOW = 500  # log entries a page opens with; older ones are behind "load earlier"
 # Reads wait on the network (or on another request's identical read), not on the CPU: many
 # threads, so viewers of one slow job do not hold up reads of every other job.
 _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="upstream")
@@ -96,10 +84,7 @@ def load_pane(source: JobSource, org: str, workspace: str, job_id: str) -> Pane:
         lambda: source.get_artifacts(*scope),
         lambda: source.get_logs(*scope),
     )
-    items = log_items(logs)
-    start = max(0, len(items) - LOG_WINDOW)
-    return Pane(Job.from_api(job), parse_artifacts(artifacts), parse_logs(items, start), len(items),
-                items)
+    return Pane(Job.from_api(job), parse_artifacts(artifacts), log_items(logs))
 
 
 def read_jobs(source: JobSource, org: str, workspace: str, status: str | None, page: int,

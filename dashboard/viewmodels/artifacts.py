@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.models import clip
+from dashboard.models import Job, clip, note_of
 
 # The App hides exactly these internal worker fields from the card.
 HIDDEN = frozenset({"provider_sandbox_id", "worker_id", "payload_path", "result_path"})
@@ -19,7 +19,6 @@ SECRET = re.compile(
 )
 MASK = "•••••• (hidden)"
 MAX_DEPTH = 4
-MAX_TEXT = 20_000  # characters of one value shown in the card
 MAX_RAW = 200_000  # characters of the raw view
 RAW_DEPTH = 32  # the raw view's limit: past it a hostile map would exhaust the stack
 
@@ -68,7 +67,7 @@ def value(raw: Any, depth: int = 0) -> Value:
             for k, v in raw.items()
         ))
     text = raw if isinstance(raw, str) else json.dumps(raw)
-    return Value("ref" if is_ref(text) else "text", clip(text, MAX_TEXT))
+    return Value("ref" if is_ref(text) else "text", clip(text))
 
 
 def rows(artifacts: dict[str, Any]) -> list[Row]:
@@ -95,3 +94,19 @@ def raw_json(artifacts: dict[str, Any]) -> str:
     """Pretty JSON of the unfiltered map, secrets masked."""
     text = json.dumps(masked(artifacts), indent=2, sort_keys=True, default=str, ensure_ascii=False)
     return clip(text, MAX_RAW)
+
+
+@dataclass(frozen=True)
+class ArtifactsView:
+    """The Artifacts & refs card, with a note when the artifacts payload was unusable."""
+
+    rows: tuple[Row, ...]
+    raw: str
+    note: str | None
+    poll_url: str | None  # polled while the job runs
+
+
+def artifacts_view(job: Job, base: str, artifacts: dict[str, Any]) -> ArtifactsView:
+    """The card for a job's parsed artifacts."""
+    return ArtifactsView(tuple(rows(artifacts)), raw_json(artifacts), note_of(artifacts),
+                         None if job.terminal else f"{base}/artifacts")

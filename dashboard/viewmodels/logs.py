@@ -198,7 +198,7 @@ class Window:
     below: Span | None
 
 
-def window(kept: Sequence[int], before: int, since: int = 0, around: int | None = None,
+def log_window(kept: Sequence[int], before: int, since: int = 0, around: int | None = None,
            page: int = EARLIER_PAGE) -> Window:
     """Which kept entries of positions [since, before) to show.
 

@@ -99,3 +99,16 @@ def unreadable(metrics: dict[str, Any]) -> str | None:
     more = f", and {len(found) - UNREADABLE_SHOWN:,} more" if len(found) > UNREADABLE_SHOWN else ""
     return (f"{len(found):,} metric{'s' if len(found) > 1 else ''} could not be read "
             f"and {'are' if len(found) > 1 else 'is'} not shown: {named}{more}.")
+
+
+@dataclass(frozen=True)
+class ScalarsView:
+    """The scalar grid and what in the metrics could not be shown."""
+
+    groups: tuple[ScalarGroup, ...]
+    unreadable: str | None
+
+
+def scalars_view(metrics: dict[str, Any]) -> ScalarsView:
+    """The grid for a job's metrics."""
+    return ScalarsView(tuple(scalar_groups(metrics)), unreadable(metrics))

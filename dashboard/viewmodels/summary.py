@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from dashboard.models import Job
 from dashboard.viewmodels import format as fmt
+from dashboard.viewmodels.metrics import ScalarsView, scalars_view
 
 STATUS_CLASSES = {
     "queued": "queued",
@@ -106,3 +108,22 @@ def summarize(job: Job, now: datetime) -> Summary:
         created_by=job.created_by,
         problems=job.problems,
     )
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """The top of the pane: header, actions, tiles, error callout, on-call card, scalar grid."""
+
+    job: Job
+    header: Summary
+    scalars: ScalarsView
+    oncall: Any
+    poll_url: str | None  # polled while the job runs
+    cancel_url: str
+    retry_url: str
+
+
+def summary_view(job: Job, base: str, now: datetime, oncall: Any = None) -> SummaryView:
+    """The top of the pane for a job."""
+    return SummaryView(job, summarize(job, now), scalars_view(job.metrics), oncall,
+                       None if job.terminal else f"{base}/summary", f"{base}/cancel", f"{base}/retry")

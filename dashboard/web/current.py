@@ -53,7 +53,6 @@ def default_scope() -> tuple[str, str]:
         return scope
 
 
-def job_url() -> str:
-    """The job page URL of the job this request is about (from the URL, never the payload)."""
-    args = request.view_args or {}
-    return url_for("pages.job_page", org=args["org"], workspace=args["workspace"], job_id=args["job_id"])
+def job_url(org: str, workspace: str, job_id: str) -> str:
+    """A job's page URL (built from the request's URL, never from a payload)."""
+    return url_for("pages.job_page", org=org, workspace=workspace, job_id=job_id)

@@ -1,15 +1,21 @@
-"""The publish helper's download: `<job>/model.yaml?checkpoint=N`, the manifest for one of a
-job's checkpoints (the final one by default) as a `text/yaml` attachment."""
+"""Downloads under the job URL: `logs.jsonl` (every log entry), `metrics.csv` (every series, one
+row per step) and `model.yaml?checkpoint=N` (the publish helper's manifest for one of a job's
+checkpoints, the final one by default)."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-from flask import Blueprint, abort, make_response, request
+from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
+from dashboard.models import log_items
 from dashboard.viewmodels import publish, triage
-from dashboard.web.fragments import job_and_artifacts
+from dashboard.viewmodels.metrics_csv import metrics_csv
+from dashboard.web import current
+from dashboard.web.fragments import job_and_artifacts, log_filter, read_job
 from dashboard.web.pages import JOB, validate_path
 
 bp = Blueprint("publish", __name__)
@@ -29,8 +35,36 @@ def model_yaml(org: str, workspace: str, job_id: str) -> Response:
         abort(404, description=f"job {job_id} has no checkpoint {chosen!r}: "
                                f"choose 1 to {len(checkpoints)}")
     plan = publish.plan(job, job_id, checkpoints, chosen)
-    response = make_response(plan.manifest)
-    response.mimetype = "text/yaml"
-    response.headers["Content-Disposition"] = 'attachment; filename="model.yaml"'
+    return attachment(plan.manifest, "text/yaml", "model.yaml")
+
+
+def jsonl_line(item: object) -> str:
+    """One log entry as a JSON line, whatever it holds."""
+    try:
+        return json.dumps(item, ensure_ascii=False, default=str) + "\n"
+    except (RecursionError, ValueError):
+        return json.dumps({"unreadable_entry": "nested too deep to write out"}) + "\n"
+
+
+@bp.get(JOB + "/logs.jsonl")
+def logs_download(org: str, workspace: str, job_id: str) -> Response:
+    """Every log entry of the job (or those the filter keeps), one JSON object a line."""
+    keep = log_filter()
+    items = log_items(current.source().get_logs(org, workspace, job_id))
+    body = "".join(jsonl_line(item) for item in items if not keep.active or keep.keeps(item))
+    return attachment(body, "application/x-ndjson", f"{job_id}-logs.jsonl")
+
+
+@bp.get(JOB + "/metrics.csv")
+def metrics_download(org: str, workspace: str, job_id: str) -> Response:
+    """Every metric series of the job at full resolution, one row per step."""
+    table = metrics_csv(read_job(org, workspace, job_id).metrics)
+    return attachment(table.lines(), "text/csv", f"{job_id}-metrics.csv")
+
+
+def attachment(body: Any, mimetype: str, filename: str) -> Response:
+    """A download that no cache keeps."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

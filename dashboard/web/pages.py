@@ -24,13 +24,13 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from dashboard.models import LIST_STATUSES, Job
-from dashboard.sources import Pane, SourceError, load_pane, read_jobs, read_only_error
+from dashboard.models import LIST_STATUSES, Job, LogEntry, Pane
+from dashboard.sources import SourceError, load_pane, read_jobs, read_only_error
 from dashboard.validation import valid_job_id, valid_slug
 from dashboard.viewmodels.chart_controls import parse_options
 from dashboard.viewmodels.joblist import PAGE_SIZE, list_page
 from dashboard.viewmodels.logs import parse_filter
-from dashboard.viewmodels.pane import pane_view
+from dashboard.viewmodels.pane import job_pane
 from dashboard.web import csrf, current
 from dashboard.web.viewer import viewer
 
@@ -96,6 +96,7 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     options, chart_notes = parse_options(request.args)  # unusable values: ignored, with a note
     log_filter, log_notes = parse_filter(request.args)
     pane = load_pane(current.source(), org, workspace, job_id)
+    base = current.job_url(org, workspace, job_id)
     # A page with a flash message waiting (after Cancel / Retry) must be rendered, not a 304.
     etag = finished_etag(pane) if pane.job.terminal and not session.get("_flashes") else None
     if etag and request.if_none_match.contains_weak(etag):
@@ -105,8 +106,8 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
         csrf.token()  # made now: the session cookie goes out with the head, before the forms
         chunks = stream_template("job.html", org=org, workspace=workspace,
                                  flashes=get_flashed_messages(with_categories=True),
-                                 **pane_view(pane, datetime.now(UTC), options, log_filter,
-                                             tuple(chart_notes), tuple(log_notes)))
+                                 page=job_pane(pane, base, datetime.now(UTC), options, log_filter,
+                                               tuple(chart_notes), tuple(log_notes)))
         response = Response(in_parts(chunks), mimetype="text/html")
     if etag:
         response.set_etag(etag, weak=True)
@@ -116,9 +117,11 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
 
 def finished_etag(pane: Pane) -> str:
     """A validator for a finished job's page: what could still change, and this app's build."""
-    job, last = pane.job, pane.logs[-1] if pane.logs else None
-    parts = (job.id, job.status, str(job.completed_at), job.error, pane.log_total,
-             last and (last.message, str(last.timestamp)), json.dumps(pane.artifacts, default=str),
+    job, total = pane.job, len(pane.items)
+    last = LogEntry.from_api(total - 1, pane.items[-1]) if total else None
+    parts = (job.id, job.status, str(job.completed_at), job.error, total,
+             last and (last.message, str(last.timestamp)),
+             json.dumps(pane.artifacts, default=str),
              sorted((k, len(v) if isinstance(v, list) else str(v)) for k, v in job.metrics.items()),
              current_app.config["BUILD_ID"], viewer_name())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -153,7 +156,8 @@ def job_action(org: str, workspace: str, job_id: str, action: str) -> Response |
         csrf.check()
     job = Job.from_api(source.get_job(org, workspace, job_id))
     if request.method == "GET":
-        return render_template("confirm.html", org=org, workspace=workspace, job=job, action=action)
+        return render_template("confirm.html", org=org, workspace=workspace, job=job, action=action,
+                               back=current.job_url(org, workspace, job_id))
     back = url_for(".job_page", org=org, workspace=workspace, job_id=job_id)
     try:
         result = Job.from_api(getattr(source, action)(org, workspace, job_id))
