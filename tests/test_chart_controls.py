@@ -26,7 +26,8 @@ from dashboard.viewmodels.chart_controls import (
     settle,
     x_choices,
 )
-from dashboard.viewmodels.charts import build_charts, plan_charts
+from dashboard.viewmodels.charts import plan_charts
+from dashboard.viewmodels.charts_section import charts_view
 from dashboard.viewmodels.figures import render
 from dashboard.viewmodels.smoothing import ema, ema_reference
 from tests.static_source import JOBS, job, static_app
@@ -189,7 +190,8 @@ def test_charts_move_onto_epochs_including_eval_series() -> None:
     job_ = Job.from_api(job("j", metrics(epochs=EPOCHS)))
     _, axis, notes = settle(job_.metrics, ChartOptions(x="epoch"))
     assert notes == [] and axis is not None
-    loss, evals = (axis.apply(c) for c in build_charts(job_) if c.testid in ("chart-loss", "chart-val-loss"))
+    drawn = {card.chart.testid: card.chart for card in charts_view(job_, "/j", ChartOptions(x="epoch")).cards}
+    loss, evals = drawn["chart-loss"], drawn["chart-val-loss"]
     assert loss.series[0].x_label == "Epoch"
     assert np.allclose(loss.series[0].x, EPOCHS)
     assert np.allclose(evals.series[0].x, [50 / 40, 100 / 40])  # eval steps mapped through steps
@@ -202,7 +204,7 @@ def test_relative_time_comes_from_per_step_times(times: list[Any]) -> None:
     _, axis, _ = settle(found, ChartOptions(x="time"))
     assert axis is not None and axis.label == "Minutes since the first step"  # 990 s in all
     assert axis.values[0] == 0 and axis.values[-1] == pytest.approx(990 / 60)
-    chart = axis.apply(build_charts(Job.from_api(job("j", found)))[0])
+    chart = next(charts_view(Job.from_api(job("j", found)), "/j", ChartOptions(x="time")).cards).chart
     assert chart.series[0].x[1] == pytest.approx(10 / 60)
 
 
@@ -224,7 +226,7 @@ def decode(array: Any) -> list[float]:
 
 def loss_chart(values: list[float | None]) -> Any:
     found = {"steps": list(range(1, len(values) + 1)), "train/loss": values}
-    return build_charts(Job.from_api(job("j", found)))[0]
+    return next(charts_view(Job.from_api(job("j", found)), "/j").cards).chart
 
 
 def test_smoothing_draws_the_ema_over_the_faint_raw_line() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -108,17 +108,3 @@ def test_utc_and_iso():
     assert fmt.iso(moment) == "2026-11-20T10:00:02Z"
     assert fmt.utc(None) == "—"
     assert fmt.iso(None) == ""
-
-
-@pytest.mark.parametrize(("offset", "shown"), [
-    (timedelta(0), "0s ago"),
-    (timedelta(minutes=3), "3m 00s ago"),
-    (timedelta(hours=2, seconds=5), "2h 00m 05s ago"),
-    (timedelta(seconds=-5), "in 5s"),
-])
-def test_relative(offset, shown):
-    assert fmt.relative(NOW - offset, NOW) == shown
-
-
-def test_relative_of_none_is_a_dash():
-    assert fmt.relative(None, NOW) == "—"

@@ -3,6 +3,7 @@ the ship checklist, the publish helper and the incident summary, hostile inputs 
 
 from __future__ import annotations
 
+import json
 import math
 import shlex
 import time
@@ -28,7 +29,7 @@ from dashboard.sources.demo import (
 )
 from dashboard.sources.demo_jobs import running_sft
 from dashboard.viewmodels import incident, publish, triage
-from dashboard.viewmodels.oncall import Markers, OnCall, marker_layout
+from dashboard.viewmodels.oncall import OnCall, marker_layout
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -451,16 +452,16 @@ def test_checklist_flags_errors_nan_and_a_rising_loss():
 def test_markers_go_on_every_chart_of_the_same_axis():
     loss = noisy_loss(100)
     loss[70] = math.nan
-    from dashboard.viewmodels import charts
+    from dashboard.viewmodels.charts_section import charts_view
     j = job({"steps": list(range(1, 101)), "train_loss": loss, "learning_rate": [1e-4] * 100,
              "epochs": [0.5, 1.0], "accuracy": [0.1, 0.2]})
-    markers = Markers(j)
-    built = {c.testid + c.title: c for c in charts.build_charts(j)}
-    loss_marks = markers.layout_for(built["chart-lossLoss"])
-    assert [s["x0"] for s in loss_marks["shapes"]] == [71.0]
-    assert loss_marks == markers.layout_for(built["chart-learning-rateLearning rate"])
-    assert markers.layout_for(built["chart-accuracyAccuracy"]) == {}  # on epochs
-    assert markers.layout_for(built["chart-val-lossValidation loss"]) == {}  # empty chart
+    cards = {c.chart.testid: c for c in charts_view(j, "/j").cards}
+    layouts = {k: json.loads(c.rendered.figure)["layout"] for k, c in cards.items() if c.rendered}
+    assert [s["x0"] for s in layouts["chart-loss"]["shapes"]] == [71.0]
+    assert layouts["chart-loss"]["shapes"] == layouts["chart-learning-rate"]["shapes"]
+    assert layouts["chart-loss"]["annotations"] == layouts["chart-learning-rate"]["annotations"]
+    assert "shapes" not in layouts["chart-accuracy"]  # on epochs
+    assert cards["chart-val-loss"].rendered is None  # an empty chart
 
 
 def test_marker_labels_face_the_middle_and_stack():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,18 +282,6 @@ def chart_for(job: Job, plan: Plan, axes: dict[str, np.ndarray | None] | None = 
     triage already read is not read twice)."""
     drawn = tuple(read(key) if read else series(job.metrics, key, axes) for key in plan.keys)
     return Chart(plan.testid, plan.title, drawn, plan.empty_reason, plan.markers)
-
-
-def iter_charts(job: Job) -> Iterator[Chart]:
-    """The charts one by one, each series read only when its chart comes up (for streaming)."""
-    axes: dict[str, np.ndarray | None] = {}
-    for plan in plan_charts(job):
-        yield chart_for(job, plan, axes)
-
-
-def build_charts(job: Job) -> list[Chart]:
-    """Every chart of the pane, in order."""
-    return list(iter_charts(job))
 
 
 def reward_empty_reason(metrics: dict[str, Any]) -> str:

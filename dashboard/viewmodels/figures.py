@@ -177,11 +177,6 @@ def control_notes(chart: Chart, smooth: float, logy: bool) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def figure_json(chart: Chart) -> str:
-    """The whole chart's figure as JSON for plotly.js."""
-    return render(chart).figure
-
-
 def zoom_json(chart: Chart, x0: float | None, x1: float | None, budget: int, *,
               smooth: float = 0.0, logy: bool = False) -> str:
     """The traces and badge of a chart over a zoomed x range, for app.js."""

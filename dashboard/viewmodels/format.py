@@ -80,10 +80,3 @@ def iso(moment: datetime | None) -> str:
     """An ISO 8601 string for `<time datetime>` and the browser's relative times."""
     return moment.isoformat().replace("+00:00", "Z") if moment else ""
 
-
-def relative(moment: datetime | None, now: datetime) -> str:
-    """`3m ago`, `in 5s`, or an em dash."""
-    if moment is None:
-        return "—"
-    delta = (now - moment).total_seconds()
-    return f"{duration(abs(delta))} ago" if delta >= 0 else f"in {duration(-delta)}"
