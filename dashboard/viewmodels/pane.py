@@ -94,7 +94,7 @@ def logs_view(job: Job, entries: list[LogEntry], total: int, after: int = 0,
             "log_first": entries[0].index if entries else total, "log_next": following,
             "logs_note": note_of(entries), "log_filter": log_filter, "log_matched": matched,
             "log_above": above, "log_below": below, "log_errors": errors or [],
-            "log_level_choices": logs.LEVEL_CHOICES, "log_notes": notes}
+            "log_level_choices": logs.LEVEL_CHOICES, "log_notes": notes, "log_window": LOG_WINDOW}
 
 
 def opening_logs(job: Job, items: Sequence[Any], log_filter: logs.LogFilter = logs.NO_FILTER,

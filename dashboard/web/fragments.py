@@ -8,7 +8,8 @@ Under the job URL:
 A response for a terminal job carries HTTP 286, which tells htmx to stop polling.
 
 Asked for on demand: `charts/zoom` (one chart's x range at full resolution), `logs/earlier`
-("load earlier", a gap's entries, or the entries around a linked one), `logs/panel` (the logs
+("load earlier", a gap's entries, or the entries around a linked one), `logs/span?before=N`
+(the "load earlier" control, when the page lets entries before N go), `logs/panel` (the logs
 list under a new filter), `logs.jsonl` (every entry, as a download) and `metrics.csv` (every
 series, one row per step).
 
@@ -223,3 +224,15 @@ def metrics_download(org: str, workspace: str, job_id: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{job_id}-metrics.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get(JOB + "/logs/span")
+def logs_span(org: str, workspace: str, job_id: str) -> Response:
+    """The "load earlier" control for the entries before position `before` that the filter
+    keeps (the page asks for it when it lets its oldest entries go), or nothing when none is."""
+    keep = log_filter()
+    items = log_items(current.source().get_logs(org, workspace, job_id))
+    before = min(count_arg("before") or 0, len(items))
+    count = len(log_tools.positions(items[:before], keep))
+    span = log_tools.Span(since=0, before=before, count=count) if count else None
+    return polled("_logs_span.html", stop=False, span=span, log_filter=keep)
