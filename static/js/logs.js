@@ -48,7 +48,7 @@ function trimLogs(list) {
       if (ticket !== trimTicket || !earlier || !list.isConnected) return;
       list.insertBefore(earlier, list.firstChild);
       window.htmx.process(earlier);
-    });
+    }, () => {});  // the next trim asks again, for everything before its first entry
 }
 
 function updateCount() {
