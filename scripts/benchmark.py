@@ -181,18 +181,18 @@ def naive_figures(job: Job) -> list[str]:
 
 
 def naive_html(figures: list[str]) -> bytes:
-    """A page drawing the naive figures with the app's own plotly.js and app.js."""
+    """A page drawing the naive figures with the app's own plotly.js and script (js/main.js)."""
     from html import escape
 
     charts = "".join(f'<figure class="chart"><div class="plot" data-figure="{escape(f)}"></div></figure>'
                      for f in figures)
     return ('<!doctype html><html><head><script src="vendor/plotly-basic-4.1.1.min.js" defer></script>'
-            f'<script src="app.js" defer></script></head><body>{charts}</body></html>').encode()
+            f'<script type="module" src="js/main.js"></script></head><body>{charts}</body></html>').encode()
 
 
 def serve_naive(fake: FakePlatform) -> tuple[ThreadingHTTPServer, str]:
     """The naive page as a server: per request it reads the job upstream, puts every point
-    through go.Figure(...).to_json() and sends the page (gzip); plus the app's two scripts."""
+    through go.Figure(...).to_json() and sends the page (gzip); plus the app's scripts."""
     source = PlatformSource(Settings("platform", server=fake.url, api_key=KEY))
 
     class Naive(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ becomes 127.0.0.1). Viewers behave like browser tabs:
 - each of `--viewers` opens the running job's page (every byte, and its static files), then
   polls what the page polls at the page's pace: summary every 3 s, logs?after=N every 2 s
   (following the cursor each answer carries), artifacts and charts every 10 s; the next poll
-  of a fragment is scheduled when its answer is in, as htmx and app.js do;
+  of a fragment is scheduled when its answer is in, as htmx and the page's script do;
 - each of `--big-viewers` opens the big job's page, makes the page's one last logs poll, then
   every 10-20 s zooms into a random range of a random chart (one time in three it fetches the
   charts fragment instead).
@@ -284,6 +284,7 @@ class Client:
 INDEX = re.compile(rb'data-index="(\d+)"')
 POLLER = re.compile(rb'<div id="logs-poller"[^>]*?hx-get="([^"]+)"')
 STATIC = re.compile(rb'(?:src|href)="(/static/[^"]+)"')
+IMPORT = re.compile(rb'^import .* from "\./([^"]+)";$', re.MULTILINE)  # a module's imports
 CHART_ID = re.compile(rb'data-chart-id="([^"]+)"')
 
 
@@ -302,11 +303,16 @@ class LiveResult:
 
 
 def open_page(client: Client, kind: str, path: str) -> bytes:
-    """The page, read to the end, then its stylesheet and scripts (a first visit)."""
+    """The page, read to the end, then its stylesheet and scripts and the modules they import
+    (a first visit)."""
     status, body = client.get(kind, path)
     if status == 200:
-        for url in dict.fromkeys(STATIC.findall(body)):
-            client.get("static", attr_url(url))
+        urls = list(dict.fromkeys(attr_url(url) for url in STATIC.findall(body)))
+        for url in urls:  # grows by each module's imports, fetched as a browser does
+            _, text = client.get("static", url)
+            base = url.split("?")[0].rsplit("/", 1)[0]
+            urls += [f"{base}/{name.decode()}" for name in IMPORT.findall(text)
+                     if f"{base}/{name.decode()}" not in urls]
     return body if status == 200 else b""
 
 
@@ -341,10 +347,10 @@ def live_viewer(client: Client, path: str, start_at: float, give_up_at: float,
             logs_url = attr_url(poller.group(1)) if poller else None
             if logs_url is None:
                 status = 286
-        if status == 286:  # htmx (and app.js for charts) stops polling
+        if status == 286:  # htmx (and static/js/charts.js) stops polling
             del due[name]
             result.stopped.add(name)
-        else:  # the next poll is timed from this answer, as htmx and app.js do
+        else:  # the next poll is timed from this answer, as htmx and the page's script do
             due[name] = time.monotonic() + POLL_EVERY[name]
 
 

@@ -24,6 +24,7 @@ from dashboard.viewmodels.logs import (
     parse_filter,
     positions,
 )
+from dashboard.viewmodels.logs_panel import LOG_WINDOW
 from tests.static_source import JOBS, job, static_app
 
 BIG_ID = "10000000-0000-4000-8000-000000000001"
@@ -316,6 +317,7 @@ def test_an_unfiltered_poll_is_as_small_as_before(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("path", ["logs?after=0&level=nope", "logs/panel?level=nope",
                                   "logs/earlier?before=5&level=x", "logs.jsonl?level=x",
+                                  "logs/span?before=5&level=x",
                                   "logs/panel?q=" + "z" * 201])
 def test_fragments_refuse_bad_filters_with_a_clear_400(client: FlaskClient, path: str) -> None:
     response = client.get(f"{JOBS}/{SMALL_ID}/{path}", headers={"HX-Request": "true"})
@@ -343,6 +345,38 @@ def test_logs_around_a_linked_entry_load_in_place_of_the_control(client: FlaskCl
     rest = client.get(unescape(gap)).get_data(as_text=True)
     assert indexes(rest) == list(range(1285, 2285))
     assert "Load 215 more entries here" in rest
+
+
+def test_the_panel_tells_the_page_how_many_entries_it_keeps(client: FlaskClient) -> None:
+    html = client.get(f"{JOBS}/{BIG_ID}/logs/panel").get_data(as_text=True)
+    assert f'data-log-window="{LOG_WINDOW}"' in html
+
+
+def test_the_span_fragment_is_the_load_earlier_control_before_a_position(client: FlaskClient) -> None:
+    response = client.get(f"{JOBS}/{BIG_ID}/logs/span?before=2500")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert html.lstrip().startswith('<li class="logs-span logs-earlier" id="logs-earlier"')
+    assert 'data-since="0" data-before="2500" data-count="2500"' in html
+    assert "Load earlier entries (2,500 before these)" in html
+    earlier = re.search(r'hx-get="([^"]*)"', html).group(1)
+    assert unescape(earlier).endswith("/logs/earlier?before=2500")
+    assert indexes(client.get(unescape(earlier)).get_data(as_text=True)) == list(range(1500, 2500))
+
+
+def test_the_span_fragment_counts_what_the_filter_keeps(client: FlaskClient) -> None:
+    html = client.get(f"{JOBS}/{BIG_ID}/logs/span?before=2500&level=error").get_data(as_text=True)
+    assert 'data-before="2500" data-count="25"' in html
+    assert "Load earlier entries (25 before these)" in html
+    assert unescape(re.search(r'hx-get="([^"]*)"', html).group(1)).endswith(
+        "/logs/earlier?before=2500&level=error")
+    assert unescape(re.search(r'href="([^"]*)"', html).group(1)).endswith("/logs.jsonl?level=error")
+
+
+@pytest.mark.parametrize("query", ["before=0", "before=-5", "before=abc", "", "before=5&q=nothing+matches"])
+def test_the_span_fragment_is_empty_when_nothing_is_before(client: FlaskClient, query: str) -> None:
+    response = client.get(f"{JOBS}/{SMALL_ID}/logs/span?{query}")
+    assert response.status_code == 200 and response.get_data(as_text=True).strip() == ""
 
 
 def test_logs_earlier_clamps_odd_numbers(client: FlaskClient) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -23,6 +25,7 @@ from dashboard.sources.demo import (
 
 RUN_SECONDS = 60.0
 JOBS = "/acme/research/training/jobs"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Clock:
@@ -334,3 +337,23 @@ def test_an_unknown_status_filter_is_a_400(client: FlaskClient) -> None:
                                   "/static/nope.js"])
 def test_static_files_outside_the_folder_are_not_served(client: FlaskClient, path: str) -> None:
     assert client.get(path).status_code == 404
+
+
+def test_the_script_is_a_module_served_as_javascript_gzipped(client: FlaskClient) -> None:
+    html = client.get(f"{JOBS}/{SFT_OLD_ID}").get_data(as_text=True)
+    entry = re.search(r'<script type="module" src="(/static/js/main\.js\?v=\w+)" async>', html)
+    assert entry, "the page loads js/main.js as an async module"
+    modules = {entry.group(1)} | {f"/static/js/{path.name}" for path in (ROOT / "static" / "js").glob("*.js")}
+    for url in modules:  # the entry (cached a year under its ?v=) and the modules it imports (revalidated)
+        response = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200, url
+        assert response.mimetype == "text/javascript" and response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(response.get_data()).startswith(b"//")
+        assert ("immutable" in response.headers["Cache-Control"]) == ("?v=" in url)
+
+
+def test_every_module_import_names_a_module_there_is() -> None:
+    folder = ROOT / "static" / "js"
+    for module in folder.glob("*.js"):
+        for name in re.findall(r'^import .* from "\./([^"]+)";$', module.read_text(), re.MULTILINE):
+            assert (folder / name).is_file(), f"{module.name} imports a missing {name}"

@@ -18,7 +18,7 @@ def client() -> FlaskClient:
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/acme/research/training/jobs", JOB, f"{JOB}/summary",
-                                  f"{JOB}/logs?after=0", "/static/app.js", "/nope"])
+                                  f"{JOB}/logs?after=0", "/static/js/main.js", "/nope"])
 def test_every_response_has_the_security_headers(client: FlaskClient, path: str) -> None:
     headers = client.get(path).headers
     csp = headers["Content-Security-Policy"]

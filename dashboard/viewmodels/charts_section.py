@@ -89,7 +89,7 @@ def built(job: Job, plan: charts.Plan, x_axis: XAxis | None, markers: Markers) -
 def zoomed(job: Job, options: ChartOptions, chart_id: str, x0: float | None, x1: float | None,
            pixels: int) -> str | None:
     """One chart's traces and badge over [x0, x1] at full resolution within the point budget
-    (JSON for app.js), or None when the job has no such chart with data. Only that chart's
+    (JSON for js/zoom.js), or None when the job has no such chart with data. Only that chart's
     series are read: a 1M-step job has eight, each a real cost."""
     plan = next((p for p in charts.plan_charts(job) if f"{p.testid}:{p.title}" == chart_id), None)
     if plan is None:

@@ -179,6 +179,6 @@ def control_notes(chart: Chart, smooth: float, logy: bool) -> tuple[str, ...]:
 
 def zoom_json(chart: Chart, x0: float | None, x1: float | None, budget: int, *,
               smooth: float = 0.0, logy: bool = False) -> str:
-    """The traces and badge of a chart over a zoomed x range, for app.js."""
+    """The traces and badge of a chart over a zoomed x range, for js/zoom.js."""
     rendered = render(chart, x0, x1, budget, smooth=smooth, logy=logy)
     return json.dumps({"data": json.loads(rendered.figure)["data"], "badge": rendered.badge})

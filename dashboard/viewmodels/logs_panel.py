@@ -38,7 +38,7 @@ class LogsView:
     """What the logs panel (or a poll of it, or a "load" of older entries) shows."""
 
     page_url: str  # the job page (the filter form's action)
-    url: str  # the logs fragment's URL, for app.js
+    url: str  # the logs fragment's URL, for js/logs.js
     download_url: str
     clear_url: str  # the page without the filter
     rows: tuple[LogRow, ...]
@@ -64,6 +64,14 @@ def span_link(span: Span | None, base: str, log_filter: LogFilter) -> SpanLink |
     since = "" if span.top else f"&since={span.since}"
     download = f"{base}/logs.jsonl" + (f"?{log_filter.query}" if log_filter.active else "")
     return SpanLink(span, f"{base}/logs/earlier?before={span.before}{since}{log_filter.suffix}", download)
+
+
+def span_before(base: str, items: Sequence[Any], before: int, log_filter: LogFilter) -> SpanLink | None:
+    """The "load earlier" control for the entries before position `before` that the filter
+    keeps (None when there is none)."""
+    before = min(before, len(items))
+    count = len(positions(items[:before], log_filter))
+    return span_link(Span(0, before, count), base, log_filter) if count else None
 
 
 def logs_view(job: Job, base: str, entries: Sequence[LogEntry], total: int, *, after: int = 0,

@@ -73,7 +73,7 @@ def log_link(items: Sequence[Any], index: int, on_page: Container[int]) -> LogLi
     entry = LogEntry.from_api(index, items[index])
     shown = index in on_page
     return LogLink(index, entry.level, entry.timestamp, triage.headline(entry.message) or "(no message)",
-                   f"#log-{index}", shown)  # app.js loads an entry older than the page's window
+                   f"#log-{index}", shown)  # js/logs.js loads an entry older than the page's window
 
 
 # --- the triage card -------------------------------------------------------------------------
@@ -88,7 +88,7 @@ class Marked:
 
     @property
     def step_attr(self) -> str:
-        """The x value as the chart's annotation holds it (for triage.js to match)."""
+        """The x value as the chart's annotation holds it (for js/charts.js to match)."""
         x = self.anomaly.x
         return str(int(x)) if float(x).is_integer() else repr(float(x))
 

@@ -47,6 +47,8 @@ def register(app: Flask) -> None:
     def cache_and_compress(response: Response) -> Response:
         static = request.endpoint == "static"
         filename = (request.view_args or {}).get("filename", "")
+        if static and response.status_code == 200 and filename.endswith(".js"):
+            response.mimetype = "text/javascript"  # RFC 9239 whatever the OS says: modules need it
         if static and response.status_code == 200 and request.args.get("v") == digest(filename):
             response.cache_control.no_cache = None
             response.cache_control.public = True

@@ -4,15 +4,16 @@ Under the job URL:
 - `summary`   header, actions, tiles, error callout and scalar grid (every 3 s)
 - `artifacts` the Artifacts & refs card (every 10 s)
 - `logs?after=N` log entries from position N on, and the next poller (every 2 s)
-- `charts`    the charts section; app.js updates plots in place so zoom survives (every 10 s)
+- `charts`    the charts section; js/charts.js updates plots in place so zoom survives (every 10 s)
 A response for a terminal job carries HTTP 286, which tells htmx to stop polling.
 
 Asked for on demand: `charts/zoom` (one chart's x range at full resolution), `logs/earlier`
-("load earlier", a gap's entries, or the entries around a linked one) and `logs/panel` (the logs
+("load earlier", a gap's entries, or the entries around a linked one), `logs/span?before=N`
+(the "load earlier" control, when the page lets entries before N go) and `logs/panel` (the logs
 list under a new filter). Downloads are in downloads.py.
 
 The logs fragments take the panel's filter (`level`, `q`); the chart ones its options
-(`smooth`, `logy`, `x`). Values the page would ignore with a note are a 400 here: app.js only
+(`smooth`, `logy`, `x`). Values the page would ignore with a note are a 400 here: the scripts only
 asks with values the page settled on.
 """
 
@@ -41,10 +42,10 @@ bp.url_value_preprocessor(validate_path)
 STOP_POLLING = 286
 
 
-def polled(template: str, job: Job, stop: bool | None = None, **context: Any) -> Response:
-    """Render a fragment; 286 (the last poll) once `stop`, by default once the job is terminal."""
+def polled(template: str, stop: bool, **context: Any) -> Response:
+    """Render a fragment, never cached; 286 (the last poll, htmx stops polling) once `stop`."""
     response = make_response(render_template(template, **context))
-    response.status_code = STOP_POLLING if (job.terminal if stop is None else stop) else 200
+    response.status_code = STOP_POLLING if stop else 200
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -103,15 +104,15 @@ def finite_arg(name: str) -> float | None:
 def summary(org: str, workspace: str, job_id: str) -> Response:
     """The top of the pane."""
     job = read_job(org, workspace, job_id)
-    return polled("_summary.html", job, summary=summary_view(job, current.job_url(org, workspace, job_id),
-                                                            datetime.now(UTC)))
+    view = summary_view(job, current.job_url(org, workspace, job_id), datetime.now(UTC))
+    return polled("_summary.html", job.terminal, summary=view)
 
 
 @bp.get(JOB + "/artifacts")
 def artifacts(org: str, workspace: str, job_id: str) -> Response:
     """The Artifacts & refs card."""
     job, parsed = job_and_artifacts(org, workspace, job_id)
-    return polled("_artifacts.html", job,
+    return polled("_artifacts.html", job.terminal,
                   artifacts=artifacts_view(job, current.job_url(org, workspace, job_id), parsed))
 
 
@@ -124,16 +125,16 @@ def logs(org: str, workspace: str, job_id: str) -> Response:
     job, items = job_and_logs(org, workspace, job_id)
     view = logs_panel.update(job, current.job_url(org, workspace, job_id), items, after,
                              request.args.get("final") == "1", keep, count_arg("matched"))
-    return polled("_logs_update.html", job, stop=view.next_poll is None, logs=view)
+    return polled("_logs_update.html", view.next_poll is None, logs=view)
 
 
 @bp.get(JOB + "/logs/panel")
 def logs_panel_fragment(org: str, workspace: str, job_id: str) -> Response:
-    """The logs list as the page opens it, under the filter asked for (app.js swaps it in
+    """The logs list as the page opens it, under the filter asked for (js/logs.js swaps it in
     when the filter changes, and puts the filter in the page's URL)."""
     keep = log_filter()
     job, items = job_and_logs(org, workspace, job_id)
-    return polled("_logs_body.html", job, stop=False,
+    return polled("_logs_body.html", False,
                   logs=logs_panel.opening(job, current.job_url(org, workspace, job_id), items, keep))
 
 
@@ -146,14 +147,25 @@ def logs_earlier(org: str, workspace: str, job_id: str) -> Response:
     job, items = job_and_logs(org, workspace, job_id)
     view = logs_panel.earlier(job, current.job_url(org, workspace, job_id), items, count_arg("before") or 0,
                               count_arg("since") or 0, count_arg("around"), keep)
-    return polled("_logs_earlier.html", job, stop=False, logs=view)
+    return polled("_logs_earlier.html", False, logs=view)
+
+
+@bp.get(JOB + "/logs/span")
+def logs_span(org: str, workspace: str, job_id: str) -> Response:
+    """The "load earlier" control for the entries before position `before` that the filter
+    keeps (the page asks for it when it lets its oldest entries go), or nothing when none is."""
+    keep = log_filter()
+    items = log_items(current.source().get_logs(org, workspace, job_id))
+    base = current.job_url(org, workspace, job_id)
+    link = logs_panel.span_before(base, items, count_arg("before") or 0, keep)
+    return polled("_logs_span.html", False, link=link)
 
 
 @bp.get(JOB + "/charts")
 def charts(org: str, workspace: str, job_id: str) -> Response:
-    """The charts section, for app.js to merge into the plots on screen."""
+    """The charts section, for js/charts.js to merge into the plots on screen."""
     job = read_job(org, workspace, job_id)
-    return polled("_charts.html", job,
+    return polled("_charts.html", job.terminal,
                   charts=charts_view(job, current.job_url(org, workspace, job_id), chart_options(job)))
 
 

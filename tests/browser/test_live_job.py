@@ -14,7 +14,7 @@ from tests.browser.conftest import Server
 
 pytestmark = pytest.mark.browser
 
-CHART_POLL_SECONDS = 10  # app.js CHART_POLL_MS; the slowest poller (artifacts also polls every 10 s)
+CHART_POLL_SECONDS = 10  # js/charts.js CHART_POLL_MS; the slowest poller (artifacts also polls every 10 s)
 QUIET_SECONDS = 12  # longer than the slowest poll interval
 LOSS_PLOT = "[data-testid=chart-loss] .plot"
 

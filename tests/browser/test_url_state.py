@@ -21,7 +21,7 @@ from tests.browser.tools_job import JOB_ID, STEPS, loss, tools_server
 pytestmark = pytest.mark.browser
 
 LOSS = "[data-testid=chart-loss] .plot"
-CHART_POLL_SECONDS = 10  # app.js CHART_POLL_MS
+CHART_POLL_SECONDS = 10  # js/charts.js CHART_POLL_MS
 
 
 @pytest.fixture(scope="module")

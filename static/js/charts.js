@@ -1,0 +1,201 @@
+// Charts: drawn from the server's figures (data-figure) in the page's colours, merged in place on
+// each poll (so the zoom survives), redrawn under new chart options, and anomaly labels that
+// follow their link to the logs.
+import { backoff, fetchFragment, setParams } from "./core.js";
+import { PLOT_CONFIG, chartQuery, fetchRange, onRelayout, showZoom, zoomedRange } from "./zoom.js";
+
+const CHART_POLL_MS = 10000;
+
+// ---- colours: light or dark, as the page (app.css variables) ---------------------------------
+// The server's figures have transparent backgrounds and no colours for text, axes or grid:
+// they are read from the page's CSS variables when a chart is drawn, and again when the
+// system switches between light and dark.
+function themeUpdate() {
+  const style = window.getComputedStyle(document.documentElement);
+  const css = (name) => style.getPropertyValue(name).trim();
+  const fg = css("--fg"), muted = css("--muted"), line = css("--line");
+  const update = {
+    "font.color": fg,
+    "hoverlabel.bgcolor": css("--card"), "hoverlabel.bordercolor": line, "hoverlabel.font.color": fg,
+    "modebar.bgcolor": "rgba(0,0,0,0)", "modebar.color": muted, "modebar.activecolor": css("--accent"),
+  };
+  ["xaxis", "yaxis"].forEach((axis) => {
+    update[axis + ".color"] = muted;
+    update[axis + ".gridcolor"] = line;
+    update[axis + ".linecolor"] = line;
+    update[axis + ".zerolinecolor"] = css("--control");
+  });
+  return update;
+}
+
+function themeLayout(layout) {
+  const themed = JSON.parse(JSON.stringify(layout || {}));
+  Object.entries(themeUpdate()).forEach(([path, value]) => {
+    const keys = path.split(".");
+    let node = themed;
+    keys.slice(0, -1).forEach((key) => { node = node[key] = node[key] || {}; });
+    node[keys[keys.length - 1]] = value;
+  });
+  return themed;
+}
+
+export function watchTheme() {
+  const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
+  if (!dark || !dark.addEventListener) return;
+  dark.addEventListener("change", () => {
+    if (!window.Plotly) return;
+    document.querySelectorAll(".plot.js-plotly-plot").forEach((plot) => window.Plotly.relayout(plot, themeUpdate()));
+  });
+}
+
+// ---- drawing ---------------------------------------------------------------------------------
+function drawPlot(el) {
+  const figure = JSON.parse(el.getAttribute("data-figure"));
+  el.removeAttribute("data-figure");
+  return window.Plotly.newPlot(el, figure.data, themeLayout(figure.layout), PLOT_CONFIG).then(() => {
+    el.on("plotly_relayout", (change) => onRelayout(el, change));
+    const range = zoomedRange(el), chart = el.closest("figure.chart");
+    if (range && chart) chart.dataset.range = range.join(",");  // opened zoomed (?zoom=)
+  });
+}
+
+function drawCharts(root) {
+  if (window.Plotly) root.querySelectorAll(".plot[data-figure]").forEach(drawPlot);
+}
+
+// While the page still streams in, draw each chart as soon as it arrives.
+export function drawWhileLoading() {
+  drawCharts(document);
+  if (document.readyState === "loading") window.requestAnimationFrame(drawWhileLoading);
+}
+
+// plotly.js loads async (it runs while the page streams in): draw and poll once it is there.
+export function startCharts() {
+  const start = () => { drawCharts(document); pollCharts(); };
+  if (window.Plotly) { start(); return; }
+  const script = document.getElementById("plotly-js");
+  if (script) script.addEventListener("load", start);
+}
+
+// ---- polling: a fresh charts section is merged into the one on screen --------------------------
+// Plots are updated in place with Plotly.react (uirevision keeps the user's zoom); new or
+// changed charts swap in.
+function mergeCharts(current, fresh) {
+  const freshCharts = fresh.querySelectorAll("figure.chart");
+  const currentCharts = current.querySelectorAll("figure.chart");
+  const sameSet = freshCharts.length === currentCharts.length &&
+    Array.from(freshCharts).every((f, i) => currentCharts[i].dataset.chartId === f.dataset.chartId);
+  if (!sameSet) {
+    current.replaceWith(fresh);
+    drawCharts(fresh);
+    return;
+  }
+  freshCharts.forEach((f, i) => mergeChart(currentCharts[i], f));
+  if (fresh.dataset.terminal) current.dataset.terminal = "true";
+}
+
+function mergeChart(c, f) {
+  const freshPlot = f.querySelector(".plot[data-figure]");
+  const plot = c.querySelector(".plot");
+  if (!freshPlot || !plot || !plot.data) {
+    c.replaceWith(f);
+    drawCharts(f);
+    return;
+  }
+  c.dataset.series = f.dataset.series;
+  if (zoomedRange(plot)) { fetchRange(plot, zoomedRange(plot)); return; }  // keep the zoom at full resolution
+  const figure = JSON.parse(freshPlot.getAttribute("data-figure"));
+  plot._dnUpdating = true;
+  window.Plotly.react(plot, figure.data, themeLayout(figure.layout), PLOT_CONFIG).then(() => {
+    plot._dnUpdating = false;
+  });
+  const badge = f.querySelector("[data-testid=chart-badge]");
+  const oldBadge = c.querySelector("[data-testid=chart-badge]");
+  if (badge && oldBadge) oldBadge.replaceWith(badge);
+}
+
+function pollCharts() {
+  const section = document.getElementById("charts");
+  if (!section || section.dataset.terminal || !section.dataset.pollUrl) return;
+  const later = () => setTimeout(tick, CHART_POLL_MS);
+  function tick() {
+    if (backoff.blocked()) { later(); return; }
+    const now = document.getElementById("charts");
+    if (!now || now.dataset.terminal) return;
+    const asked = chartQuery();
+    fetchFragment(now.dataset.pollUrl + (asked ? "?" + asked : ""))
+      .then(({ fragment, status }) => {
+        backoff.success();
+        if (asked !== chartQuery()) { later(); return; }  // options changed meanwhile
+        const fresh = fragment.querySelector("#charts"), current = document.getElementById("charts");
+        if (fresh && current) mergeCharts(current, fresh);
+        if (status !== 286) later();
+      })
+      .catch((error) => { backoff.failure(error.retryAfter); later(); });
+  }
+  later();
+}
+
+// ---- chart controls: smoothing, log-y, x-axis (a GET form; applied here without a reload) ------
+let chartsTicket = 0;
+function applyChartControls(form, changed) {
+  const params = new URLSearchParams();
+  const smooth = form.elements.smooth.value, x = form.elements.x.value;
+  if (smooth && Number(smooth) !== 0) params.set("smooth", smooth);
+  if (form.elements.logy.checked) params.set("logy", "1");
+  if (x && x !== "step") params.set("x", x);
+  const changes = { smooth: params.get("smooth"), logy: params.get("logy"), x: params.get("x") };
+  if (changed === "x") { changes.zoom = null; showZoom(null); }  // a range in other units
+  const zoom = changed === "x" ? null : new URL(window.location.href).searchParams.get("zoom");
+  if (zoom) params.set("zoom", zoom);
+  const section = document.getElementById("charts");
+  if (!section) return;
+  const ticket = ++chartsTicket;
+  section.dataset.loading = "true";
+  fetchFragment(section.dataset.pollUrl + "?" + params.toString())
+    .then(({ fragment }) => {
+      const fresh = fragment.querySelector("#charts"), current = document.getElementById("charts");
+      if (ticket !== chartsTicket || !fresh || !current) return;
+      if (current.dataset.terminal) fresh.dataset.terminal = "true";
+      current.replaceWith(fresh);
+      setParams(changes);
+      drawCharts(fresh);
+    })
+    .catch(() => { delete section.dataset.loading; });
+}
+
+export function setupChartControls() {
+  const form = document.getElementById("chart-controls");
+  if (!form) return;
+  form.addEventListener("submit", (evt) => { evt.preventDefault(); applyChartControls(form, null); });
+  form.addEventListener("change", (evt) => applyChartControls(form, evt.target.name));
+}
+
+// ---- anomaly markers -------------------------------------------------------------------------
+// The server marks each anomaly on the charts (a dotted line and a small label) and lists it as
+// a plain link to the log entry of that moment (_anomalies.html, which works without JavaScript).
+// Clicking a label follows the link with the same x value.
+export function followMarkers() {
+  document.addEventListener("click", (evt) => {
+    const note = evt.target.closest ? evt.target.closest(".annotation") : null;
+    const plot = note ? note.closest(".plot") : null;
+    if (!plot || !plot.layout || !plot.layout.annotations || !plot.closest("figure.chart")) return;
+    const annotation = plot.layout.annotations[Number(note.getAttribute("data-index"))];
+    const link = annotation && Array.from(document.querySelectorAll("[data-testid=anomaly-marker]"))
+      .find((a) => Number(a.dataset.step) === Number(annotation.x));
+    if (link) followLink(link);
+  });
+}
+
+function followLink(link) {
+  const href = link.getAttribute("href") || "";
+  if (href.charAt(0) === "#" && href.length > 1) {
+    const target = document.getElementById(href.slice(1));
+    if (window.location.hash === href && target) target.scrollIntoView({ block: "center" });
+    else window.location.hash = href;
+    return;
+  }
+  // An entry older than the page's: show the link (to the full logs) rather than download.
+  link.scrollIntoView({ block: "center" });
+  link.focus();
+}

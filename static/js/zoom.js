@@ -1,0 +1,78 @@
+// Zoom: the charts share their x-axis, so a zoom on one zooms them all and goes into the URL as
+// ?zoom=<x0>:<x1> (a pasted link opens the same range); the server then sends the visible range
+// again at full resolution. A reset (double-click) removes it.
+import { setParams } from "./core.js";
+
+export const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+
+export function zoomedRange(plot) {
+  const axis = plot.layout && plot.layout.xaxis;
+  return axis && axis.autorange === false && axis.range ? axis.range.slice() : null;
+}
+
+export function onRelayout(plot, change) {
+  if (plot._dnUpdating) return;
+  if (!(change["xaxis.autorange"] || change["xaxis.range[0]"] !== undefined || change["xaxis.range"])) return;
+  const range = zoomedRange(plot);
+  fetchRange(plot, range);
+  document.querySelectorAll("#charts .plot.js-plotly-plot").forEach((other) => {
+    if (other !== plot) syncRange(other, range);
+  });
+  setParams({ zoom: range ? zoomParam(range) : null });
+  showZoom(range);
+}
+
+function syncRange(plot, range) {
+  plot._dnUpdating = true;
+  const update = range ? { "xaxis.range": range.slice(), "xaxis.autorange": false } : { "xaxis.autorange": true };
+  window.Plotly.relayout(plot, update).then(() => {
+    plot._dnUpdating = false;
+    fetchRange(plot, range);
+  }, () => { plot._dnUpdating = false; });
+}
+
+function shortNumber(value) { return String(Number(Number(value).toPrecision(10))); }
+function zoomParam(range) { return shortNumber(range[0]) + ":" + shortNumber(range[1]); }
+
+export function showZoom(range) {
+  const state = document.getElementById("zoom-state");
+  if (!state) return;
+  state.hidden = !range;
+  state.textContent = range ? "Zoomed to " + shortNumber(range[0]) + " – " + shortNumber(range[1]) +
+    " (double-click a chart to see all)" : "";
+}
+
+// The chart options the page settled on (smoothing, log-y, x-axis), for every chart request.
+export function chartQuery() {
+  const section = document.getElementById("charts");
+  return section && section.dataset.chartQuery ? section.dataset.chartQuery : "";
+}
+
+export function fetchRange(plot, range) {
+  const section = document.getElementById("charts");
+  const chart = plot.closest("figure.chart");
+  if (!section || !chart) return;
+  let url = section.dataset.pollUrl + "/zoom?chart=" + encodeURIComponent(chart.dataset.chartId) +
+    "&px=" + Math.max(100, Math.round(plot.clientWidth || 600)) + (chartQuery() ? "&" + chartQuery() : "");
+  if (range) url += "&x0=" + encodeURIComponent(range[0]) + "&x1=" + encodeURIComponent(range[1]);
+  const ticket = (plot._dnTicket || 0) + 1;
+  plot._dnTicket = ticket;
+  chart.dataset.zooming = "true";
+  fetch(url, { credentials: "same-origin" })
+    .then((response) => {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    })
+    .then((result) => {
+      if (plot._dnTicket !== ticket) return;  // a newer zoom won
+      plot._dnUpdating = true;
+      return window.Plotly.react(plot, result.data, plot.layout, PLOT_CONFIG).then(() => {
+        plot._dnUpdating = false;
+        const badge = chart.querySelector("[data-testid=chart-badge]");
+        if (badge) badge.textContent = result.badge;
+        chart.dataset.range = range ? range.join(",") : "";
+        delete chart.dataset.zooming;
+      });
+    })
+    .catch(() => { plot._dnUpdating = false; delete chart.dataset.zooming; });
+}
