@@ -14,7 +14,8 @@ import pytest
 from dashboard import create_app
 from dashboard.config import Settings
 from dashboard.sources import SourceError
-from dashboard.sources.platform import PlatformSource, retry_after
+from dashboard.sources.platform import PlatformSource
+from dashboard.sources.upstream_errors import retry_after
 from tests.fake_platform import DEFAULT_KEY, SFT_JOB_ID, FakePlatform
 
 TIMEOUT = (0.5, 1.0)

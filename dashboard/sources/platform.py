@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import math
-import random
 import time
-from email.utils import parsedate_to_datetime
-from http import HTTPStatus
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
@@ -18,28 +13,18 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from dashboard.config import Settings, api_base
-from dashboard.sources import SourceError, not_found, parse_json
+from dashboard.sources import SourceError, parse_json
+from dashboard.sources.upstream_errors import MAX_ATTEMPTS, clip_text, error_of, retry_wait
 from dashboard.validation import valid_job_id, valid_slug
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 300
 MAX_BODY = 256 * 2**20  # a 1M-step job is ~60 MB; anything far bigger is not a job
-PASSED_THROUGH = frozenset({503, 504})
-MAX_ATTEMPTS = 3
-BACKOFF = 0.2  # seconds before the first retry, doubled for each one after
-MAX_WAIT = 2.0  # a longer Retry-After is reported to the viewer rather than waited out
-UNAVAILABLE = frozenset({502, 503, 504})  # upstream codes that mean "try again"
-RETRIED_KINDS = frozenset({"rate_limit", "unavailable", "unreachable", "cut_off"})
 CHECKS = {
     "org": ("an organization", valid_slug),
     "workspace": ("a workspace", valid_slug),
     "job_id": ("a job id (a lowercase UUID)", valid_job_id),
 }
-AUTH_HELP = (
-    "The API key was rejected by {server}. Set DREADNODE_API_KEY, pass --api-key, "
-    "or run `dn login` (~/.dreadnode/config.yaml)."
-)
 
 
 class PlatformSource:
@@ -193,7 +178,7 @@ class PlatformSource:
             except SourceError as exc:
                 error = SourceError(exc.status, self._redact(exc.message), kind=exc.kind,
                                     retry_after=exc.retry_after)
-            wait = _retry_wait(method, error, attempt, deadline - time.monotonic())
+            wait = retry_wait(method, error, attempt, deadline - time.monotonic())
             if wait is None:
                 raise error from None
             log.info("%s %s -> %s, retrying in %.2f s", method, path, error.status, wait)
@@ -212,12 +197,12 @@ class PlatformSource:
         """One request: its parsed JSON, or a SourceError."""
         response = self._send(method, path, params)
         if not 200 <= response.status_code < 300:
-            raise self._error(response, org, workspace, job_id)
+            raise error_of(response, self.server, self._redact, org, workspace, job_id)
         kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if kind and "json" not in kind:
             raise SourceError(
                 502,
-                f"the platform answered with {_clip(kind, 60)}, not JSON; "
+                f"the platform answered with {clip_text(kind, 60)}, not JSON; "
                 "is the server URL the platform's?",
                 kind="upstream",
             )
@@ -295,101 +280,9 @@ class PlatformSource:
             log.warning("%s %s -> body cut short", method, path)
             raise SourceError(502, "the platform's answer was cut off", kind="cut_off") from None
 
-    def _error(
-        self,
-        response: requests.Response,
-        org: str | None,
-        workspace: str | None,
-        job_id: str | None,
-    ) -> SourceError:
-        """The SourceError for a response that is not a success."""
-        code = response.status_code
-        if code < 400:
-            where = response.headers.get("Location") or "another address"
-            return SourceError(
-                502,
-                f"{code}: the platform redirected to {_clip(where)}; "
-                "set the server URL to the final address",
-                kind="upstream",
-            )
-        detail, errors = self._details(response)
-        if code == 401:
-            return SourceError(401, AUTH_HELP.format(server=self.server), kind="auth")
-        if code == 403:
-            scope = "/".join(p for p in (org, workspace) if p) or "this"
-            return SourceError(403, f"Your API key may not see {scope}: {detail}", kind="forbidden")
-        if code == 404:
-            if org and workspace and job_id:
-                return not_found(org, workspace, job_id)
-            return SourceError(404, f"not found: {detail}", kind="not_found")
-        if code == 409:
-            return SourceError(409, detail, kind="conflict")
-        after = retry_after(response.headers.get("Retry-After"))
-        if code == 429:
-            if "credit" in detail.lower():
-                return SourceError(429, f"out of credits: {detail}", kind="credits")
-            when = f"try again in {after:.0f} s" if after else "try again shortly"
-            return SourceError(
-                429, f"rate limited by the platform; {when}", kind="rate_limit", retry_after=after
-            )
-        if code == 422:
-            extra = f" ({errors})" if errors else ""
-            return SourceError(422, f"422: {detail}{extra}", kind="invalid")
-        status = code if code in PASSED_THROUGH else 502
-        when = f" (the platform asks to wait {after:.0f} s)" if after else ""
-        kind = "unavailable" if code in UNAVAILABLE else "upstream"
-        return SourceError(status, f"{code}: {detail}{when}", kind=kind, retry_after=after)
-
-    def _details(self, response: requests.Response) -> tuple[str, str]:
-        """The human `detail` and a brief `errors[]` summary of an error body."""
-        try:
-            body = response.json()
-        except ValueError:
-            # Redact before clipping, so a clipped key cannot slip past the redaction.
-            raw = " ".join(self._redact(response.text).split())
-            return _clip(raw) or _reason(response), ""
-        if isinstance(body, dict):
-            detail = _describe(body.get("detail")) or _describe(body.get("message"))
-            errors = body.get("errors")
-        else:
-            detail, errors = _describe(body), None
-        detail = _clip(self._redact(detail)) or _reason(response)
-        summary = _clip(self._redact(_describe_errors(errors)))
-        return detail, summary
-
     def _redact(self, message: str) -> str:
         """Replace the API key wherever it appears."""
         return message.replace(self._key, "[redacted]") if self._key else message
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date), if usable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    return min(max(seconds, 0.0), 86400.0) if math.isfinite(seconds) else None
-
-
-def _retry_wait(method: str, error: SourceError, attempt: int, left: float) -> float | None:
-    """How long to wait before retrying a failed call, or None when it must not be retried.
-
-    Only reads are retried (a POST might have been applied), only for answers that say
-    "try again" or a connection that broke, and only while the wait fits the call's deadline.
-    """
-    if method != "GET" or attempt + 1 >= MAX_ATTEMPTS or error.kind not in RETRIED_KINDS:
-        return None
-    backoff = BACKOFF * 2**attempt * (1 + random.random() / 4)  # noqa: S311 (jitter, not a secret)
-    wait = max(backoff, error.retry_after or 0.0)
-    return wait if wait <= min(MAX_WAIT, left) else None
 
 
 def _items(payload: Any) -> list[dict[str, Any]]:
@@ -402,54 +295,3 @@ def _items(payload: Any) -> list[dict[str, Any]]:
 def _first_key(entries: list[dict[str, Any]]) -> str | None:
     """The first usable slug among the entries' `key` fields."""
     return next((e["key"] for e in entries if valid_slug(e.get("key"))), None)
-
-
-def _describe(value: Any, depth: int = 0) -> str:
-    """Human text from an error `detail`, which may be a string, a list or a map."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if depth > 2:
-        return _compact(value)
-    if isinstance(value, list):
-        return "; ".join(t for t in (_describe(v, depth + 1) for v in value) if t)
-    if isinstance(value, dict):
-        message = next((value[k] for k in ("msg", "message", "detail") if k in value), None)
-        if message is None:
-            return _compact(value)
-        location = value.get("loc", value.get("field"))
-        if isinstance(location, list):
-            location = ".".join(str(part) for part in location)
-        text = _describe(message, depth + 1)
-        return f"{location}: {text}" if location else text
-    return str(value)
-
-
-def _describe_errors(errors: Any, limit: int = 3) -> str:
-    """A brief summary of an `errors[]` list: the first few messages and a count of the rest."""
-    if not isinstance(errors, list):
-        return _describe(errors)
-    shown = [t for t in (_describe(e, 1) for e in errors[:limit]) if t]
-    more = len(errors) - limit
-    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
-
-
-def _compact(value: Any) -> str:
-    """Short JSON for a value that has no human text."""
-    return json.dumps(value, default=str, separators=(",", ":"))
-
-
-def _clip(text: str, limit: int = MAX_TEXT) -> str:
-    """At most `limit` characters."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _reason(response: requests.Response) -> str:
-    """The status line's reason, for an error with no usable body."""
-    if response.reason:
-        return str(response.reason)
-    try:
-        return HTTPStatus(response.status_code).phrase
-    except ValueError:
-        return "no detail"
