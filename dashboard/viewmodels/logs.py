@@ -158,11 +158,6 @@ def positions(items: Sequence[Any], log_filter: LogFilter) -> Sequence[int]:
     return [i for i, item in enumerate(items) if log_filter.keeps(item)]
 
 
-def first_error(items: Sequence[Any], kept: Sequence[int]) -> int | None:
-    """The position of the first error entry among the kept ones."""
-    return next((i for i in kept if level_of(items[i]) == "error"), None)
-
-
 def error_positions(items: Sequence[Any], kept: Sequence[int], limit: int = MAX_ERRORS) -> list[int]:
     """The positions of the first `limit` error entries among the kept ones (for the `e`, `n`
     and `p` keys, which then reach errors not loaded yet)."""
