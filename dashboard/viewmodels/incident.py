@@ -7,14 +7,11 @@ log lines go into a fenced block whose fence is longer than any run of backticks
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from dashboard.analysis.logscan import headline
 from dashboard.models import Job
 from dashboard.viewmodels import format as fmt
-from dashboard.viewmodels.triage import headline
-
-if TYPE_CHECKING:
-    from dashboard.viewmodels.oncall import Card
+from dashboard.viewmodels.triage_card import Card
 
 MAX_INLINE = 500
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")

@@ -7,21 +7,25 @@ and every value in a shell command is quoted with `shlex.quote`.
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
+from dashboard.analysis import progress
+from dashboard.analysis.progress import Checkpoint
 from dashboard.models import Job
-from dashboard.viewmodels.triage import Checkpoint
 
 DEFAULT_VERSION = "0.1.0"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 MAX_SLUG = 63
 MAX_SUMMARY = 300
 HEREDOC = "MODEL_YAML"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ class Command:
 
 
 @dataclass(frozen=True)
-class Plan:
+class PublishView:
     """The publish helper for one chosen checkpoint."""
 
     checkpoints: tuple[Checkpoint, ...]
@@ -42,6 +46,17 @@ class Plan:
     slug: str
     manifest: str  # model.yaml
     commands: tuple[Command, ...]
+    base: str = ""  # the job page's URL
+
+    @property
+    def action(self) -> str:
+        """Where the checkpoint choice goes: the job page, back at the helper."""
+        return f"{self.base}#publish"
+
+    @property
+    def download(self) -> str:
+        """The chosen checkpoint's model.yaml."""
+        return f"{self.base}/model.yaml?checkpoint={self.chosen.number}"
 
 
 def slug(text: str | None, fallback: str) -> str:
@@ -146,9 +161,25 @@ def commands(checkpoint: Checkpoint, manifest_text: str, directory: str) -> tupl
     )
 
 
-def plan(job: Job, job_id: str, checkpoints: Sequence[Checkpoint], chosen: str | None) -> Plan:
-    """The publish helper for a job's checkpoint."""
+def helper(job: Job, job_id: str, checkpoints: Sequence[Checkpoint], chosen: str | None,
+           base: str = "") -> PublishView:
+    """The publish helper for one of a job's checkpoints (`chosen`: the `?checkpoint=` text)."""
     checkpoint, note = choose(checkpoints, chosen)
     name = slug(job.name or job.title, f"model-{job_id[:8]}")
     text = manifest(job, job_id, checkpoint, name)
-    return Plan(tuple(checkpoints), checkpoint, note, name, text, commands(checkpoint, text, name))
+    return PublishView(tuple(checkpoints), checkpoint, note, name, text, commands(checkpoint, text, name),
+                       base)
+
+
+def publish_view(job: Job, job_id: str, artifacts: dict[str, Any], chosen: str | None,
+                 base: str) -> PublishView | None:
+    """The publish helper of a completed job with checkpoints, or None (also when it fails: it is
+    logged, and the page goes on without it)."""
+    if job.status != "completed":
+        return None
+    try:
+        checkpoints = progress.checkpoint_list(artifacts or job.artifacts)
+        return helper(job, job_id, checkpoints, chosen, base) if checkpoints else None
+    except Exception:
+        log.exception("publish helper of job %s failed", job.id)
+        return None

@@ -8,7 +8,8 @@ import re
 from flask import Blueprint, abort, make_response, request
 from werkzeug.wrappers import Response
 
-from dashboard.viewmodels import publish, triage
+from dashboard.analysis.progress import checkpoint_list
+from dashboard.viewmodels.publish import helper
 from dashboard.web.fragments import job_and_artifacts
 from dashboard.web.pages import JOB, validate_path
 
@@ -20,7 +21,7 @@ bp.url_value_preprocessor(validate_path)
 def model_yaml(org: str, workspace: str, job_id: str) -> Response:
     """The `model.yaml` of a checkpoint of the job; 404 when it has none, or not that one."""
     job, artifacts = job_and_artifacts(org, workspace, job_id)
-    checkpoints = triage.checkpoint_list(artifacts or job.artifacts)
+    checkpoints = checkpoint_list(artifacts or job.artifacts)
     if not checkpoints:
         abort(404, description=f"job {job_id} saved no checkpoint, so there is nothing to publish")
     chosen = request.args.get("checkpoint")
@@ -28,8 +29,7 @@ def model_yaml(org: str, workspace: str, job_id: str) -> Response:
                                    and 1 <= int(chosen) <= len(checkpoints)):
         abort(404, description=f"job {job_id} has no checkpoint {chosen!r}: "
                                f"choose 1 to {len(checkpoints)}")
-    plan = publish.plan(job, job_id, checkpoints, chosen)
-    response = make_response(plan.manifest)
+    response = make_response(helper(job, job_id, checkpoints, chosen).manifest)
     response.mimetype = "text/yaml"
     response.headers["Content-Disposition"] = 'attachment; filename="model.yaml"'
     response.headers["Cache-Control"] = "no-store"
