@@ -7,11 +7,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from dashboard.analysis.series import AXIS_KEYS, is_series
 from dashboard.models import Job, LogEntry, NotedList, note_of
 from dashboard.sources import LOG_WINDOW, Pane
 from dashboard.viewmodels import artifacts, charts, figures, logs, metrics, summary
 from dashboard.viewmodels.chart_controls import DEFAULT_OPTIONS, ChartOptions, XAxis, settle, x_choices
-from dashboard.viewmodels.oncall import Markers, OnCall
+from dashboard.viewmodels.markers import Markers
+from dashboard.viewmodels.oncall import oncall_view
+from dashboard.viewmodels.publish import publish_view
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ def charts_view(job: Job, options: ChartOptions = DEFAULT_OPTIONS, notes: tuple[
     `needs_plotly` is cheap to know up front: a finished job with no series draws nothing.
     `markers` (found when the first chart is drawn) mark the job's anomalies on every chart.
     """
-    chartable = any(k not in charts.AXIS_KEYS and charts.is_series(v) for k, v in job.metrics.items())
+    chartable = any(k not in AXIS_KEYS and is_series(v) for k, v in job.metrics.items())
     options, x_axis, more = settle(job.metrics, options)
     return {"job": job, "charts": rendered_charts(job, options, x_axis, markers or Markers(job)),
             "needs_plotly": chartable or not job.terminal, "chart_options": options,
@@ -97,12 +100,17 @@ def logs_view(job: Job, entries: list[LogEntry], total: int, after: int = 0,
             "log_level_choices": logs.LEVEL_CHOICES, "log_notes": notes}
 
 
+def opening_window(items: Sequence[Any], kept: Sequence[int] | None = None) -> logs.Window:
+    """The entries a page opens its logs panel with: the newest LOG_WINDOW of those `kept` (all)."""
+    return logs.window(range(len(items)) if kept is None else kept, len(items), page=LOG_WINDOW)
+
+
 def opening_logs(job: Job, items: Sequence[Any], log_filter: logs.LogFilter = logs.NO_FILTER,
                  notes: tuple[str, ...] = (), parsed: list[LogEntry] | None = None) -> dict[str, Any]:
     """The logs panel as a page opens it: the newest LOG_WINDOW entries the filter keeps
     (searching the whole log, which the page has read anyway), and where the errors are."""
     kept = logs.positions(items, log_filter)
-    shown = logs.window(kept, len(items), page=LOG_WINDOW)
+    shown = opening_window(items, kept)
     if parsed is not None and [e.index for e in parsed] == list(shown.shown):
         entries = parsed  # the newest entries, already read by load_pane
     else:
@@ -115,12 +123,16 @@ def opening_logs(job: Job, items: Sequence[Any], log_filter: logs.LogFilter = lo
 
 def pane_view(pane: Pane, now: datetime, options: ChartOptions = DEFAULT_OPTIONS,
               log_filter: logs.LogFilter = logs.NO_FILTER, chart_notes: tuple[str, ...] = (),
-              log_notes: tuple[str, ...] = ()) -> dict[str, Any]:
+              log_notes: tuple[str, ...] = (), *, link: str = "", base: str = "",
+              chosen: str | None = None, job_id: str | None = None) -> dict[str, Any]:
     """The whole job page, with the chart options and the logs filter of its URL, and its
-    on-call parts (`oncall`: the triage card, checklist, publish helper; computed when read)."""
+    on-call parts: `oncall` (the triage card, checklist and chart markers; `link` is the page's
+    absolute URL, for the incident summary) and `publish` (the publish helper; `base` is the
+    page's URL, `chosen` its `?checkpoint=`, `job_id` the one in its URL)."""
     logs_part = opening_logs(pane.job, pane.items, log_filter, log_notes, pane.logs)
     markers = Markers(pane.job)
     on_page = frozenset(row.index for row in logs_part["log_rows"])
-    oncall = OnCall(pane.job, pane.items, pane.logs, on_page, pane.artifacts, now, markers)
+    oncall = oncall_view(pane.job, pane.items, on_page, pane.artifacts, now, markers, link)
+    publish = publish_view(pane.job, job_id or pane.job.id, pane.artifacts, chosen, base)
     return (summary_view(pane.job, now) | charts_view(pane.job, options, chart_notes, markers)
-            | artifacts_view(pane.job, pane.artifacts) | logs_part | {"oncall": oncall})
+            | artifacts_view(pane.job, pane.artifacts) | logs_part | {"oncall": oncall, "publish": publish})

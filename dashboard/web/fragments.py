@@ -24,17 +24,26 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from dashboard.models import Job, LogEntry, log_items, parse_artifacts, parse_logs
-from dashboard.sources import gather
+from dashboard.sources import gather, load_pane
 from dashboard.viewmodels import logs as log_tools
 from dashboard.viewmodels.chart_controls import ChartOptions, parse_options, settle
 from dashboard.viewmodels.charts import chart_for, plan_charts
 from dashboard.viewmodels.figures import zoom_json
+from dashboard.viewmodels.markers import Markers
 from dashboard.viewmodels.metrics_csv import metrics_csv
-from dashboard.viewmodels.pane import artifacts_view, charts_view, logs_view, opening_logs, summary_view
+from dashboard.viewmodels.oncall import oncall_view
+from dashboard.viewmodels.pane import (
+    artifacts_view,
+    charts_view,
+    logs_view,
+    opening_logs,
+    opening_window,
+    summary_view,
+)
 from dashboard.web import current
 from dashboard.web.pages import JOB, validate_path
 
@@ -69,10 +78,14 @@ def job_and_artifacts(org: str, workspace: str, job_id: str) -> tuple[Job, dict[
 
 @bp.get(JOB + "/summary")
 def summary(org: str, workspace: str, job_id: str) -> Response:
-    """The top of the pane."""
-    job = Job.from_api(current.source().get_job(org, workspace, job_id))
-    return polled("_summary.html", org=org, workspace=workspace,
-                  **summary_view(job, datetime.now(UTC)))
+    """The top of the pane, with its on-call card: a job that fails (or completes) while watched
+    shows its cause (or its checklist) without a reload. Job, logs and artifacts are read
+    concurrently."""
+    pane, now = load_pane(current.source(), org, workspace, job_id), datetime.now(UTC)
+    link = url_for("pages.job_page", org=org, workspace=workspace, job_id=job_id, _external=True)
+    oncall = oncall_view(pane.job, pane.items, frozenset(opening_window(pane.items).shown), pane.artifacts,
+                         now, Markers(pane.job), link)
+    return polled("_summary.html", org=org, workspace=workspace, oncall=oncall, **summary_view(pane.job, now))
 
 
 @bp.get(JOB + "/artifacts")

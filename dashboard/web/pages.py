@@ -122,10 +122,12 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     else:
         # Flashes are read now: the session cookie goes out with the head, before the body.
         csrf.token()  # made now: the session cookie goes out with the head, before the forms
+        link = url_for(".job_page", org=org, workspace=workspace, job_id=job_id, _external=True)
+        view = pane_view(pane, datetime.now(UTC), options, log_filter, tuple(chart_notes), tuple(log_notes),
+                         link=link, base=current.job_url(), chosen=request.args.get("checkpoint"),
+                         job_id=job_id)
         chunks = stream_template("job.html", org=org, workspace=workspace,
-                                 flashes=get_flashed_messages(with_categories=True),
-                                 **pane_view(pane, datetime.now(UTC), options, log_filter,
-                                             tuple(chart_notes), tuple(log_notes)))
+                                 flashes=get_flashed_messages(with_categories=True), **view)
         response = Response(in_parts(chunks), mimetype="text/html")
     if etag:
         response.set_etag(etag, weak=True)
