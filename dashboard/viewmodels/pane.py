@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,17 @@ def summary_view(job: Job, now: datetime) -> dict[str, Any]:
     return {"job": job, "summary": summary.summarize(job, now),
             "scalar_groups": metrics.scalar_groups(job.metrics),
             "unreadable_metrics": metrics.unreadable(job.metrics)}
+
+
+def summary_part(pane: Pane, now: datetime, link: str, on_page: Container[int] | None = None,
+                 markers: Markers | None = None) -> dict[str, Any]:
+    """The summary with its on-call card, for the page and for its polled fragment (`link`: the
+    page's absolute URL, for the incident summary; `on_page`: the log entries the page shows, by
+    default those it opens with; `markers`: the page's series reader, shared with the charts)."""
+    on_page = frozenset(opening_window(pane.items).shown) if on_page is None else on_page
+    markers = markers or Markers(pane.job)
+    return summary_view(pane.job, now) | {"oncall": oncall_view(pane.job, pane.items, on_page, pane.artifacts,
+                                                                now, markers, link)}
 
 
 def rendered_charts(job: Job, options: ChartOptions = DEFAULT_OPTIONS, x_axis: XAxis | None = None,
@@ -132,7 +143,7 @@ def pane_view(pane: Pane, now: datetime, options: ChartOptions = DEFAULT_OPTIONS
     logs_part = opening_logs(pane.job, pane.items, log_filter, log_notes, pane.logs)
     markers = Markers(pane.job)
     on_page = frozenset(row.index for row in logs_part["log_rows"])
-    oncall = oncall_view(pane.job, pane.items, on_page, pane.artifacts, now, markers, link)
     publish = publish_view(pane.job, job_id or pane.job.id, pane.artifacts, chosen, base)
-    return (summary_view(pane.job, now) | charts_view(pane.job, options, chart_notes, markers)
-            | artifacts_view(pane.job, pane.artifacts) | logs_part | {"oncall": oncall, "publish": publish})
+    return (summary_part(pane, now, link, on_page, markers) | logs_part
+            | charts_view(pane.job, options, chart_notes, markers) | artifacts_view(pane.job, pane.artifacts)
+            | {"publish": publish})

@@ -1,7 +1,7 @@
 """htmx fragments of the job pane; each one stops its poller once the job is terminal.
 
 Under the job URL:
-- `summary`   header, actions, tiles, error callout and scalar grid (every 3 s)
+- `summary`   header, actions, tiles, error callout, on-call card and scalar grid (every 3 s)
 - `artifacts` the Artifacts & refs card (every 10 s)
 - `logs?after=N` log entries from position N on, and the next poller (every 2 s)
 - `charts`    the charts section; app.js updates plots in place so zoom survives (every 10 s)
@@ -33,17 +33,8 @@ from dashboard.viewmodels import logs as log_tools
 from dashboard.viewmodels.chart_controls import ChartOptions, parse_options, settle
 from dashboard.viewmodels.charts import chart_for, plan_charts
 from dashboard.viewmodels.figures import zoom_json
-from dashboard.viewmodels.markers import Markers
 from dashboard.viewmodels.metrics_csv import metrics_csv
-from dashboard.viewmodels.oncall import oncall_view
-from dashboard.viewmodels.pane import (
-    artifacts_view,
-    charts_view,
-    logs_view,
-    opening_logs,
-    opening_window,
-    summary_view,
-)
+from dashboard.viewmodels.pane import artifacts_view, charts_view, logs_view, opening_logs, summary_part
 from dashboard.web import current
 from dashboard.web.pages import JOB, validate_path
 
@@ -81,11 +72,10 @@ def summary(org: str, workspace: str, job_id: str) -> Response:
     """The top of the pane, with its on-call card: a job that fails (or completes) while watched
     shows its cause (or its checklist) without a reload. Job, logs and artifacts are read
     concurrently."""
-    pane, now = load_pane(current.source(), org, workspace, job_id), datetime.now(UTC)
+    pane = load_pane(current.source(), org, workspace, job_id)
     link = url_for("pages.job_page", org=org, workspace=workspace, job_id=job_id, _external=True)
-    oncall = oncall_view(pane.job, pane.items, frozenset(opening_window(pane.items).shown), pane.artifacts,
-                         now, Markers(pane.job), link)
-    return polled("_summary.html", org=org, workspace=workspace, oncall=oncall, **summary_view(pane.job, now))
+    return polled("_summary.html", org=org, workspace=workspace,
+                  **summary_part(pane, datetime.now(UTC), link))
 
 
 @bp.get(JOB + "/artifacts")
