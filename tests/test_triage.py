@@ -550,7 +550,7 @@ def test_the_manifest_of_a_demo_job(demo):
     assert [c.text for c in plan.commands[-3:]] == ["dn model inspect ./vuln-explainer-sft-v3",
                                                    "dn model push ./vuln-explainer-sft-v3",
                                                    "dn model push ./vuln-explainer-sft-v3 --publish"]
-    assert plan.action == "/j#publish" and plan.download == f"/j/model.yaml?checkpoint={plan.chosen.number}"
+    assert plan.base == "/j"
     failed = load_pane(demo, "acme", "research", FAILED_ID)
     assert publish_view(failed.job, FAILED_ID, failed.artifacts, None, "/j") is None  # not completed
 

@@ -87,3 +87,9 @@ def relative(moment: datetime | None, now: datetime) -> str:
         return "—"
     delta = (now - moment).total_seconds()
     return f"{duration(abs(delta))} ago" if delta >= 0 else f"in {duration(-delta)}"
+
+
+def one_line(text: str, limit: int) -> str:
+    """Text on one line (runs of white space become one space), cut to `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -60,7 +60,7 @@ def oncall_view(job: Job, items: Sequence[Any], on_page: Container[int], artifac
     shown = part("marked", lambda: triage.marked(job, items, found, ended, on_page), ())
     halted = part("stall", lambda: stall(job, entries, now), None)
     reason = triage.triage_reason(job, halted, found)
-    if reason is None and job.status != "completed":
+    if reason is None and job.status != "completed":  # nothing to show but the markers
         return OnCallView(None, None, shown, bool(failures), False)
     seen = part("checkpoints", lambda: Evidence(items, entries, on_page, found, shown, halted,
                                                 progress.checkpoint_list(artifacts or job.artifacts)), None)

@@ -19,6 +19,7 @@ import yaml
 from dashboard.analysis import progress
 from dashboard.analysis.progress import Checkpoint
 from dashboard.models import Job
+from dashboard.viewmodels.format import one_line
 
 DEFAULT_VERSION = "0.1.0"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
@@ -46,17 +47,7 @@ class PublishView:
     slug: str
     manifest: str  # model.yaml
     commands: tuple[Command, ...]
-    base: str = ""  # the job page's URL
-
-    @property
-    def action(self) -> str:
-        """Where the checkpoint choice goes: the job page, back at the helper."""
-        return f"{self.base}#publish"
-
-    @property
-    def download(self) -> str:
-        """The chosen checkpoint's model.yaml."""
-        return f"{self.base}/model.yaml?checkpoint={self.chosen.number}"
+    base: str = ""  # the job page's URL (the form's action, and model.yaml's)
 
 
 def slug(text: str | None, fallback: str) -> str:
@@ -64,12 +55,6 @@ def slug(text: str | None, fallback: str) -> str:
     words = re.findall(r"[a-z0-9]+", (text or "").lower())
     name = "-".join(words)[:MAX_SLUG].strip("-")
     return name or fallback
-
-
-def one_line(text: str, limit: int = MAX_SUMMARY) -> str:
-    """Text on one line (runs of white space become one space), cut to `limit` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def version(value: str | None) -> str:
@@ -109,7 +94,8 @@ def manifest(job: Job, job_id: str, checkpoint: Checkpoint, name: str, semver: s
     for tag in (*job.tags, job.trainer_type, job.backend):
         if tag and one_line(tag, 100) not in tags:
             tags.append(one_line(tag, 100))
-    data: dict[str, object] = {"name": name, "version": version(semver), "summary": one_line(summary)}
+    data: dict[str, object] = {"name": name, "version": version(semver),
+                               "summary": one_line(summary, MAX_SUMMARY)}
     if job.model:
         data["base_model"] = one_line(job.model, 200)
     refs = dataset_refs(job)

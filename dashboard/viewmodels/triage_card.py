@@ -31,28 +31,18 @@ class LogLink:
     line: str  # what the entry says, in one line
     href: str
     on_page: bool
-
-    @property
-    def time_utc(self) -> str:
-        """`2026-11-20 10:00:02 UTC`."""
-        return fmt.utc(self.time)
-
-    @property
-    def time_iso(self) -> str:
-        """ISO 8601, for `<time datetime>`."""
-        return fmt.iso(self.time)
-
-    @property
-    def clock(self) -> str:
-        """`10:00:02` (UTC), the date being in the title."""
-        return self.time.strftime("%H:%M:%S") if self.time else "—"
+    time_utc: str  # `2026-11-20 10:00:02 UTC`
+    time_iso: str  # for `<time datetime>`
+    clock: str  # `10:00:02` (UTC), the date being in the title
 
 
 def log_link(items: Sequence[Any], index: int, on_page: Container[int]) -> LogLink:
     """A link to entry `index` of the job's raw log items (`on_page`: the entries the page shows)."""
     entry = LogEntry.from_api(index, items[index])
-    return LogLink(index, entry.level, entry.timestamp, logscan.headline(entry.message) or "(no message)",
-                   f"#log-{index}", index in on_page)  # app.js loads an entry older than the page's window
+    when = entry.timestamp
+    return LogLink(index, entry.level, when, logscan.headline(entry.message) or "(no message)",
+                   f"#log-{index}", index in on_page,  # app.js loads an entry older than the page's window
+                   fmt.utc(when), fmt.iso(when), when.strftime("%H:%M:%S") if when else "—")
 
 
 @dataclass(frozen=True)
@@ -101,11 +91,9 @@ class Card:
     before_bad: Checkpoint | None = None  # the last checkpoint saved before the first bad step
     cancel_requested_at: datetime | None = None
     incident: str = ""  # the Markdown incident summary, for a chat or a ticket
-
-    @property
-    def cancel_utc(self) -> str:
-        """When the cancellation was asked for, in UTC."""
-        return fmt.utc(self.cancel_requested_at)
+    cancel_utc: str = ""  # when the cancellation was asked for, in UTC
+    last_log_utc: str = ""  # the last entry's time, in UTC ...
+    last_log_iso: str = ""  # ... and in ISO 8601 (the browser keeps "… ago" current)
 
     @property
     def title(self) -> str:
@@ -140,16 +128,6 @@ class Card:
             if self.before_bad:
                 text += f": {self.before_bad.name} is the last one saved before it"
         return text
-
-    @property
-    def last_log_iso(self) -> str:
-        """The last entry's time in ISO 8601 (the browser keeps "… ago" current)."""
-        return fmt.iso(self.last_log)
-
-    @property
-    def last_log_utc(self) -> str:
-        """The last entry's time in UTC."""
-        return fmt.utc(self.last_log)
 
     @property
     def since_sentence(self) -> str:
@@ -208,5 +186,6 @@ def triage_card(job: Job, reason: str, seen: Evidence, now: datetime) -> Card:
         stall=seen.stall, marked=seen.marked,
         first_bad=next((m for m in seen.marked if first and m.anomaly == first), None),
         ended=ended_at(job, seen.entries), before_bad=before[-1] if before else None,
-        cancel_requested_at=job.cancel_requested_at,
+        cancel_requested_at=job.cancel_requested_at, cancel_utc=fmt.utc(job.cancel_requested_at),
+        last_log_utc=fmt.utc(last_log), last_log_iso=fmt.iso(last_log),
     )
