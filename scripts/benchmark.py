@@ -281,7 +281,10 @@ def build_times(fake: FakePlatform, repeat: int, naive_repeat: int) -> tuple[flo
         with app.test_request_context(f"/{ORG}/{WS}/training/jobs/{BIG_ID}"):
             from flask import render_template
 
-            render_template("job.html", org=ORG, workspace=WS, **pane_view(pane, datetime.now(UTC)))
+            base = f"/{ORG}/{WS}/training/jobs/{BIG_ID}"
+            view = pane_view(pane, datetime.now(UTC), link=f"http://localhost{base}", base=base,
+                             job_id=BIG_ID)
+            render_template("job.html", org=ORG, workspace=WS, **view)
 
     return median_time(ours, repeat), median_time(lambda: naive_figures(pane.job), naive_repeat), pane.job
 
