@@ -46,7 +46,7 @@ from dashboard.models import Job  # noqa: E402
 from dashboard.sources import load_pane  # noqa: E402
 from dashboard.sources.platform import PlatformSource  # noqa: E402
 from dashboard.viewmodels.charts import chart_for, plan_charts  # noqa: E402
-from dashboard.viewmodels.pane import job_pane  # noqa: E402
+from dashboard.viewmodels.pane import PageLinks, job_pane, page_head  # noqa: E402
 from tests.fake_platform import FakePlatform  # noqa: E402
 
 KEY = "dn_key_benchmark"
@@ -282,7 +282,9 @@ def build_times(fake: FakePlatform, repeat: int, naive_repeat: int) -> tuple[flo
             from flask import render_template
 
             base = f"/{ORG}/{WS}/training/jobs/{BIG_ID}"
-            render_template("job.html", org=ORG, workspace=WS, page=job_pane(pane, base, datetime.now(UTC)))
+            links = PageLinks(base, f"http://localhost{base}", BIG_ID)
+            render_template("job.html", org=ORG, workspace=WS, head=page_head(pane.job),
+                            panes=[job_pane(pane, links, datetime.now(UTC))])
 
     return median_time(ours, repeat), median_time(lambda: naive_figures(pane.job), naive_repeat), pane.job
 

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dashboard.viewmodels.charts import Chart, Series
+from dashboard.analysis.series import Series
+from dashboard.viewmodels.charts import Chart
 from dashboard.viewmodels.downsample import MAX_POINTS
 from dashboard.viewmodels.figures import (
     Rendered,

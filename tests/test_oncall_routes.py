@@ -89,11 +89,36 @@ def test_completed_jobs_get_the_checklist_and_the_publish_helper(client):
     assert "there is no final checkpoint: the latest one is chosen" in text
 
 
-def test_a_healthy_running_job_gets_no_card_and_its_summary_keeps_the_slot(client):
+def test_a_healthy_running_job_gets_no_card(client):
     ids = hooks(page(client, RUNNING_FIRST_ID))
     assert "triage-card" not in ids and "ship-checklist" not in ids
+    fragment = client.get(f"{JOBS}/{RUNNING_FIRST_ID}/summary").get_data(as_text=True)
+    assert '<div id="oncall" class="oncall" hidden>' in fragment and "hx-preserve" not in fragment
+
+
+def test_the_polled_summary_of_a_stalled_job_carries_its_card(client):
     fragment = client.get(f"{JOBS}/{STALLED_ID}/summary").get_data(as_text=True)
-    assert '<div id="oncall" class="oncall" hx-preserve="true" hidden></div>' in fragment
+    assert 'data-testid="triage-card" data-reason="stalled"' in fragment and "hx-preserve" not in fragment
+    assert 'id="incident-summary"' in fragment  # app.js keeps it open across swaps
+
+
+def test_the_summary_fragment_of_a_failed_job_carries_the_triage_card_and_the_first_error(client):
+    response = client.get(f"{JOBS}/{FAILED_ID}/summary")
+    assert response.status_code == 286  # terminal: the last poll
+    text = response.get_data(as_text=True)
+    ids = hooks(text)
+    assert 'data-testid="triage-card" data-reason="failed"' in text
+    assert ids.index("triage-error") + 1 == ids.index("job-error") and ids.count("job-error") == 1
+    first = re.search(r'data-testid="triage-first-error">(.*?)</dd>', text, re.S).group(1)
+    assert "Each dataset row must contain a `messages` list" in html.unescape(first)
+    copied = html.unescape(re.search(r'data-copy="([^"]*)"[^>]*data-testid="copy-incident-summary"', text,
+                                     re.S).group(1))
+    assert f"- Link: <http://localhost{JOBS}/{FAILED_ID}>" in copied
+
+
+def test_the_summary_fragment_of_a_completed_job_carries_its_checklist(client):
+    ids = hooks(client.get(f"{JOBS}/{NO_FINAL_ID}/summary").get_data(as_text=True))
+    assert "ship-checklist" in ids and "triage-card" not in ids
 
 
 def test_the_charts_fragment_marks_the_anomalies(client):
@@ -142,13 +167,13 @@ def test_model_yaml_refuses_what_does_not_exist(client, path, status):
 
 
 def test_a_failing_triage_part_does_not_break_the_streamed_page(client, monkeypatch):
-    from dashboard.viewmodels import triage
+    from dashboard.analysis import anomalies, progress
 
     def broken(*_args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(triage, "checkpoint_list", broken)
-    monkeypatch.setattr(triage, "first_spike", broken)
+    monkeypatch.setattr(progress, "checkpoint_list", broken)
+    monkeypatch.setattr(anomalies, "first_spike", broken)
     text = page(client, NAN_ID)
     ids = hooks(text)
     assert "oncall-failed" in ids and "triage-card" not in ids

@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 import yaml
 
+from dashboard.analysis import logscan, progress, stalls
+from dashboard.analysis.anomalies import SPIKE_Z, Anomalies, Anomaly, first_spike
+from dashboard.analysis.series import step_text
 from dashboard.models import Job, LogEntry, parse_logs
 from dashboard.sources import load_pane
 from dashboard.sources.demo import (
@@ -28,8 +31,11 @@ from dashboard.sources.demo import (
     DemoSource,
 )
 from dashboard.sources.demo_jobs import running_sft
-from dashboard.viewmodels import incident, publish, triage
-from dashboard.viewmodels.oncall import OnCall, marker_layout
+from dashboard.viewmodels import incident, publish
+from dashboard.viewmodels.markers import Markers, marker_layout
+from dashboard.viewmodels.oncall import OnCallView, oncall_view
+from dashboard.viewmodels.publish import publish_view
+from dashboard.viewmodels.triage_card import log_link
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -38,6 +44,11 @@ def job(metrics: dict | None = None, **fields) -> Job:
     """A job from a plain payload."""
     return Job.from_api({"id": "j", "status": "completed", "trainer_type": "sft", "metrics": metrics or {},
                          **fields})
+
+
+def find_anomalies(j: Job) -> Anomalies:
+    """A job's anomalies as the page finds them (on the series its charts draw)."""
+    return Markers(j).anomalies
 
 
 def noisy_loss(n: int, seed: int = 1) -> list[float]:
@@ -56,17 +67,17 @@ def noisy_loss(n: int, seed: int = 1) -> list[float]:
     (math.inf, "an unknown time"),
 ])
 def test_short_duration(seconds, text):
-    assert triage.short_duration(seconds) == text
+    assert stalls.short_duration(seconds) == text
 
 
 def test_step_text_and_headline():
-    assert triage.step_text(12001.0) == "12,001"
-    assert triage.step_text(1.5) == "1.5"
-    assert triage.headline("Traceback (most recent call last):\n  File x\nValueError: bad rows\n") == (
+    assert step_text(12001.0) == "12,001"
+    assert step_text(1.5) == "1.5"
+    assert logscan.headline("Traceback (most recent call last):\n  File x\nValueError: bad rows\n") == (
         "ValueError: bad rows")
-    assert triage.headline("  first line \nsecond") == "first line"
-    assert triage.headline("") == triage.headline("\n \n") == ""
-    assert len(triage.headline("x" * 5000)) == triage.HEADLINE_CHARS
+    assert logscan.headline("  first line \nsecond") == "first line"
+    assert logscan.headline("") == logscan.headline("\n \n") == ""
+    assert len(logscan.headline("x" * 5000)) == logscan.HEADLINE_CHARS
 
 
 # --- the loss spike ----------------------------------------------------------------------------
@@ -74,58 +85,58 @@ def test_step_text_and_headline():
 
 @pytest.mark.parametrize("values", [[], [1.0], [math.nan] * 50, [2.0] * 15, [math.inf, -math.inf, math.nan]])
 def test_no_spike_in_degenerate_series(values):
-    assert triage.first_spike(np.array(values, dtype=float)) is None
+    assert first_spike(np.array(values, dtype=float)) is None
 
 
 def test_a_healthy_noisy_decaying_loss_has_no_spike():
     for seed in range(20):
-        assert triage.first_spike(np.array(noisy_loss(2000, seed))) is None, seed
+        assert first_spike(np.array(noisy_loss(2000, seed))) is None, seed
 
 
 def test_the_first_spike_is_found_where_it_is():
     y = np.array(noisy_loss(3000))
     y[1700] *= 3
     y[2500] *= 10
-    found = triage.first_spike(y)
+    found = first_spike(y)
     assert found is not None and found.position == 1700
-    assert found.z > triage.SPIKE_Z
+    assert found.z > SPIKE_Z
     assert found.value == pytest.approx(y[1700])
 
 
 def test_a_spike_in_the_warm_up_block_is_not_flagged_but_a_later_one_is():
     y = np.array(noisy_loss(400))
     y[3] *= 20  # inside the first window: the warm-up
-    assert triage.first_spike(y) is None
+    assert first_spike(y) is None
     y[300] *= 5
-    assert triage.first_spike(y).position == 300
+    assert first_spike(y).position == 300
 
 
 def test_a_constant_series_needs_a_material_jump():
     y = np.full(200, 0.5)
     y[150] = 0.501  # rounding noise, not a spike (the scale has a floor of 0.5 % of the median)
-    assert triage.first_spike(y) is None
+    assert first_spike(y) is None
     y[180] = 0.6
-    assert triage.first_spike(y).position == 180
+    assert first_spike(y).position == 180
 
 
 def test_nan_points_are_skipped_and_positions_are_in_the_original_series():
     y = np.array(noisy_loss(500))
     y[::7] = np.nan
     y[401] = 50.0
-    assert triage.first_spike(y).position == 401
+    assert first_spike(y).position == 401
 
 
 def test_a_falling_cliff_is_not_a_spike():
     noise = 1 + np.random.default_rng(3).normal(0, .01, 200)
     y = np.concatenate([np.full(100, 2.0), np.full(100, 0.5)]) * noise
-    assert triage.first_spike(y) is None
+    assert first_spike(y) is None
 
 
 def test_spike_search_is_fast_on_a_million_points():
     y = np.array(noisy_loss(1_000_000))
     y[777_777] = 100.0
     started = time.perf_counter()
-    found = triage.first_spike(y)
+    found = first_spike(y)
     assert found.position == 777_777
     assert time.perf_counter() - started < 2.0
 
@@ -139,11 +150,11 @@ def test_spike_search_is_fast_on_a_million_points():
     {"train/loss": [{"nested": 1}] * 5, "eval/loss_history": [None, "x"]},
 ])
 def test_degenerate_metrics_have_no_anomalies_and_do_not_raise(metrics):
-    assert triage.find_anomalies(job(metrics)).found == ()
+    assert find_anomalies(job(metrics)).found == ()
 
 
 def test_a_job_that_is_not_a_map_still_works():
-    assert triage.find_anomalies(Job.from_api("garbage")).found == ()
+    assert find_anomalies(Job.from_api("garbage")).found == ()
 
 
 @pytest.mark.parametrize(("value", "word"), [(math.nan, "NaN"), ("NaN", "NaN"), ("Infinity", "Inf"),
@@ -152,7 +163,7 @@ def test_the_first_nan_or_inf_is_found_at_its_step(value, word):
     loss = noisy_loss(50)
     loss[30] = value
     loss[40] = math.nan
-    found = triage.find_anomalies(job({"steps": list(range(100, 150)), "train_loss": loss})).first_bad
+    found = find_anomalies(job({"steps": list(range(100, 150)), "train_loss": loss})).first_bad
     assert (found.kind, found.key, found.x, found.axis) == ("nan", "train_loss", 130.0, "Step")
     assert found.detail.startswith(word) and "2 non-finite" in found.detail
 
@@ -160,7 +171,7 @@ def test_the_first_nan_or_inf_is_found_at_its_step(value, word):
 def test_the_first_nan_is_the_earliest_over_every_charted_series():
     loss, grad = noisy_loss(50), [1.0] * 50
     loss[30], grad[20] = math.nan, "Infinity"
-    found = triage.find_anomalies(job({"steps": list(range(1, 51)), "train/loss": loss,
+    found = find_anomalies(job({"steps": list(range(1, 51)), "train/loss": loss,
                                        "train/grad_norm": grad})).first_bad
     assert (found.key, found.x) == ("train/grad_norm", 21.0)
 
@@ -168,20 +179,20 @@ def test_the_first_nan_is_the_earliest_over_every_charted_series():
 def test_nulls_are_gaps_not_nan():
     loss = noisy_loss(50)
     loss[10] = None
-    assert triage.find_anomalies(job({"train_loss": loss})).first_bad is None
+    assert find_anomalies(job({"train_loss": loss})).first_bad is None
 
 
 def test_a_series_without_a_usable_axis_is_marked_by_position():
     loss = noisy_loss(50)
     loss[5] = math.nan
-    found = triage.find_anomalies(job({"steps": [1, 2, 3], "train_loss": loss})).first_bad
+    found = find_anomalies(job({"steps": [1, 2, 3], "train_loss": loss})).first_bad
     assert (found.axis, found.x, found.where) == ("Point", 6.0, "point 6")
 
 
 def test_the_spike_is_found_on_the_loss_chart_series():
     loss = noisy_loss(600)
     loss[450] = loss[450] * 8
-    anomalies = triage.find_anomalies(job({"steps": list(range(1, 601)), "train/loss": loss,
+    anomalies = find_anomalies(job({"steps": list(range(1, 601)), "train/loss": loss,
                                            "train_loss": loss}))
     assert (anomalies.first_spike.key, anomalies.first_spike.x) == ("train/loss", 451.0)
     assert anomalies.first == anomalies.first_spike
@@ -194,7 +205,7 @@ def test_divergence_when_val_rises_while_train_falls():
     evals = {50: 1.3, 100: 1.0, 150: 0.94, 200: 0.97, 250: 1.06, 300: 1.19}
     metrics = {"steps": steps, "train/loss": train, "eval/steps": list(evals),
                "eval/loss_history": list(evals.values())}
-    found = triage.find_anomalies(job(metrics)).divergence
+    found = find_anomalies(job(metrics)).divergence
     assert (found.kind, found.x, found.key) == ("divergence", 200.0, "eval/loss_history")
     assert "0.94 → 1.19" in found.detail
 
@@ -205,7 +216,7 @@ def test_divergence_by_a_growing_val_train_ratio_on_an_old_style_null_padded_val
     val = [None] * 100
     for s, v in ((20, 1.9), (40, 1.6), (60, 1.6), (80, 1.6), (100, 1.6)):
         val[s - 1] = v
-    found = triage.find_anomalies(job({"steps": steps, "train_loss": train, "val_loss": val})).divergence
+    found = find_anomalies(job({"steps": steps, "train_loss": train, "val_loss": val})).divergence
     assert found is not None and found.key == "val_loss" and "ratio" in found.detail
 
 
@@ -219,7 +230,7 @@ def test_no_divergence(evals, falling):
     train = [2 - s / 40 for s in steps] if falling else [0.75 + 0.01 * (s % 3) for s in steps]
     metrics = {"steps": steps, "train/loss": train, "eval/steps": list(evals),
                "eval/loss_history": list(evals.values())}
-    assert triage.find_anomalies(job(metrics)).divergence is None
+    assert find_anomalies(job(metrics)).divergence is None
 
 
 def test_a_val_plateau_while_the_train_loss_keeps_falling_is_divergence():
@@ -227,7 +238,7 @@ def test_a_val_plateau_while_the_train_loss_keeps_falling_is_divergence():
     evals = {10: 1.0, 20: 0.8, 30: 0.81, 40: 0.82}
     metrics = {"steps": steps, "train/loss": [1.6 - s / 30 for s in steps], "eval/steps": list(evals),
                "eval/loss_history": list(evals.values())}
-    found = triage.find_anomalies(job(metrics)).divergence
+    found = find_anomalies(job(metrics)).divergence
     assert found.x == 40 and "ratio 0.75 → 2.46" in found.detail
 
 
@@ -235,23 +246,23 @@ def test_a_constant_gap_between_val_and_train_is_no_divergence():
     steps = list(range(1, 100_001))
     train = [2.5 * math.exp(-s / 25_000) + 0.3 for s in steps]
     val = [train[i] + 0.1 if i % 1000 == 999 else None for i in range(len(steps))]
-    found = triage.find_anomalies(job({"steps": steps, "train_loss": train, "val_loss": val}))
+    found = find_anomalies(job({"steps": steps, "train_loss": train, "val_loss": val}))
     assert found.divergence is None
 
 
 def test_the_demo_jobs_that_are_healthy_have_no_anomalies():
     source = DemoSource(run_seconds=60)
     for job_id in (SFT_OLD_ID, SFT_NEW_ID, RL_TINKER_ID, RAY_RL_ID, CANCELLED_ID, FAILED_ID):
-        assert triage.find_anomalies(Job.from_api(source.get_job("acme", "research", job_id))).found == ()
+        assert find_anomalies(Job.from_api(source.get_job("acme", "research", job_id))).found == ()
     for generation in range(40):  # every generation of the live job, at several moments of its run
         for share in (0.3, 0.6, 1.0):
             live = running_sft(generation, 0.0, 60 * share, 60.0).job
-            assert triage.find_anomalies(Job.from_api(live)).found == (), (generation, share)
+            assert find_anomalies(Job.from_api(live)).found == (), (generation, share)
 
 
 def test_the_nan_demo_job_blows_up_where_it_should():
     source = DemoSource(run_seconds=60)
-    anomalies = triage.find_anomalies(Job.from_api(source.get_job("acme", "research", NAN_ID)))
+    anomalies = find_anomalies(Job.from_api(source.get_job("acme", "research", NAN_ID)))
     assert anomalies.first_bad.x == 12_001 and anomalies.first_bad.key == "train/loss"
     assert 11_940 < anomalies.first_spike.x < 12_001
     assert anomalies.divergence is None
@@ -267,24 +278,25 @@ HOSTILE_LOGS = [None, "text", 7, [], {"level": 5}, {"level": "info", "data": "x"
 
 
 def test_log_scans_tolerate_anything():
-    assert triage.first_error(HOSTILE_LOGS) == 8
-    assert triage.error_count(HOSTILE_LOGS) == 2
-    assert triage.entry_for_step(HOSTILE_LOGS, 10) == 8
-    assert triage.entry_for_step(HOSTILE_LOGS, 13) == 9
-    assert triage.entry_for_step(HOSTILE_LOGS, 31) is None
-    assert triage.first_error([]) is None and triage.error_count([]) == 0
-    assert not triage.has_steps([{"data": {"step": "1"}}, None])
+    assert logscan.first_error(HOSTILE_LOGS) == 8
+    assert logscan.error_count(HOSTILE_LOGS) == 2
+    steps = logscan.StepIndex.of(HOSTILE_LOGS)
+    assert steps.first_at(10) == 8
+    assert steps.first_at(13) == 9
+    assert steps.first_at(31) is None
+    assert logscan.first_error([]) is None and logscan.error_count([]) == 0
+    assert not logscan.StepIndex.of([{"data": {"step": "1"}}, None])
 
 
 def test_entry_at_time_and_step_time():
     items = [{"timestamp": "nonsense"}, {"timestamp": "2026-11-20T10:00:00Z"},
              {"timestamp": "2026-11-20T10:05:00Z"}]
-    assert triage.entry_at_time(items, datetime(2026, 11, 20, 10, 1, tzinfo=UTC)) == 2
-    assert triage.entry_at_time(items, datetime(2026, 11, 20, 11, 0, tzinfo=UTC)) is None
+    assert logscan.entry_at_time(items, datetime(2026, 11, 20, 10, 1, tzinfo=UTC)) == 2
+    assert logscan.entry_at_time(items, datetime(2026, 11, 20, 11, 0, tzinfo=UTC)) is None
     j = job({"steps": [1, 101]}, started_at="2026-11-20T10:00:00Z")
-    assert triage.step_time(j, 51, datetime(2026, 11, 20, 10, 10, tzinfo=UTC)) == datetime(
+    assert logscan.step_time(j, 51, datetime(2026, 11, 20, 10, 10, tzinfo=UTC)) == datetime(
         2026, 11, 20, 10, 5, tzinfo=UTC)
-    assert triage.step_time(job({"steps": [1]}), 1, NOW) is None
+    assert logscan.step_time(job({"steps": [1]}), 1, NOW) is None
 
 
 def test_an_anomaly_maps_to_a_log_entry_by_time_when_no_entry_has_a_step():
@@ -293,17 +305,17 @@ def test_an_anomaly_maps_to_a_log_entry_by_time_when_no_entry_has_a_step():
     j = job({"steps": list(range(1, 101)), "train_loss": loss}, started_at="2026-11-20T10:00:00Z",
             completed_at="2026-11-20T10:10:00Z")
     items = [{"timestamp": f"2026-11-20T10:0{m}:00Z", "message": f"m{m}"} for m in range(10)]
-    anomaly = triage.find_anomalies(j).first_bad
-    assert triage.entry_for(j, items, anomaly, j.completed_at) == 5
+    anomaly = find_anomalies(j).first_bad
+    assert logscan.entry_for(j, items, anomaly, j.completed_at) == 5
 
 
 # --- checkpoints and progress ------------------------------------------------------------------
 
 
 def test_checkpoints_from_hostile_artifacts():
-    assert triage.checkpoint_list({}) == ()
-    assert triage.checkpoint_list({"checkpoints": "tinker://x"}) == ()
-    found = triage.checkpoint_list({"checkpoints": [None, 3, "", "tinker://r:train:0/sampler_weights/check2-step20",
+    assert progress.checkpoint_list({}) == ()
+    assert progress.checkpoint_list({"checkpoints": "tinker://x"}) == ()
+    found = progress.checkpoint_list({"checkpoints": [None, 3, "", "tinker://r:train:0/sampler_weights/check2-step20",
                                                     "s3://b/ray/checkpoint_000040", "tinker://r/sampler_weights/final"],
                                     "latest_checkpoint": "tinker://r/sampler_weights/extra"})
     assert [(c.number, c.name, c.step, c.final) for c in found] == [
@@ -312,12 +324,12 @@ def test_checkpoints_from_hostile_artifacts():
 
 
 def test_last_and_planned_steps():
-    assert triage.last_step(job({"steps": [1, 2, 3, "junk", None]})) == 3
-    assert triage.last_step(job({"train/steps": 40})) == 40
-    assert triage.last_step(job({"steps": ["a"]})) is None
-    assert triage.planned_steps(job(config={"steps": 120})) == 120
+    assert progress.last_step(job({"steps": [1, 2, 3, "junk", None]})) == 3
+    assert progress.last_step(job({"train/steps": 40})) == 40
+    assert progress.last_step(job({"steps": ["a"]})) is None
+    assert progress.planned_steps(job(config={"steps": 120})) == 120
     for bad in (0, -1, True, "120", 1.5):
-        assert triage.planned_steps(job(config={"steps": bad})) is None
+        assert progress.planned_steps(job(config={"steps": bad})) is None
 
 
 # --- stalls ------------------------------------------------------------------------------------
@@ -339,40 +351,45 @@ def running(steps: int = 100, **fields) -> Job:
 
 def test_a_running_job_quiet_for_much_longer_than_usual_is_stalled():
     entries = entries_every(8, 100, NOW - timedelta(minutes=14))
-    found = triage.stall(running(), entries, NOW)
+    found = stalls.stall(running(), entries, NOW)
     assert found is not None and found.sentence == "no progress for 14 min; entries usually every 8 s"
-    assert found.limit == triage.STALL_FLOOR  # 10 x 8 s is under the 2 min floor
+    assert found.limit == stalls.STALL_FLOOR  # 10 x 8 s is under the 2 min floor
 
 
 def test_no_stall_within_the_limit_or_when_not_running():
     entries = entries_every(30, 50, NOW - timedelta(minutes=4))
-    assert triage.stall(running(), entries, NOW) is None  # 4 min < 10 x 30 s
+    assert stalls.stall(running(), entries, NOW) is None  # 4 min < 10 x 30 s
     old = entries_every(8, 10, NOW - timedelta(hours=5))
-    assert triage.stall(running(status="completed"), old, NOW) is None
+    assert stalls.stall(running(status="completed"), old, NOW) is None
 
 
 def test_logs_quiet_while_the_metrics_keep_moving_is_no_stall():
     entries = entries_every(8, 100, NOW - timedelta(minutes=14))  # steps 1..100 logged
-    assert triage.stall(running(steps=500), entries, NOW) is None
+    assert stalls.stall(running(steps=500), entries, NOW) is None
 
 
 def test_a_stall_with_no_entries_counts_from_the_start_and_entries_at_one_time_are_one():
-    assert triage.stall(running(), [], NOW).quiet == 3 * 3600
-    assert triage.stall(Job.from_api({"id": "r", "status": "running"}), [], NOW) is None
+    assert stalls.stall(running(), [], NOW).quiet == 3 * 3600
+    assert stalls.stall(Job.from_api({"id": "r", "status": "running"}), [], NOW) is None
     same = parse_logs([{"timestamp": "2026-11-20T10:00:00Z"}] * 5)
-    found = triage.stall(running(), same, NOW)
+    found = stalls.stall(running(), same, NOW)
     assert found.usual is None and "too few entries" in found.sentence
 
 
 # --- the page object, on the demo jobs --------------------------------------------------------
 
 
-def oncall_for(source: DemoSource, job_id: str, now: datetime | None = None) -> OnCall:
+def oncall_for(source: DemoSource, job_id: str, now: datetime | None = None, link: str = "http://h/j",
+               ) -> OnCallView:
     """The on-call view of a demo job, every entry counted as on the page."""
     pane = load_pane(source, "acme", "research", job_id)
-    return OnCall(pane.job, pane.items, parse_logs(pane.items, len(pane.items) - 500), range(len(pane.items)),
-                  pane.artifacts,
-                  now or datetime.now(UTC))
+    return oncall_view(pane.job, pane.items, range(len(pane.items)), pane.artifacts, now or datetime.now(UTC),
+                       Markers(pane.job), link)
+
+
+def oncall_of(j: Job, items: list) -> OnCallView:
+    """The on-call view of a job from plain data, every entry on the page."""
+    return oncall_view(j, items, range(len(items)), {}, NOW, Markers(j), "http://h/j")
 
 
 @pytest.fixture(scope="module")
@@ -417,20 +434,19 @@ def test_healthy_and_completed_jobs_get_no_card(demo):
 
 def test_old_entries_link_to_their_anchor_and_say_they_load_on_demand(demo):
     pane = load_pane(demo, "acme", "research", NAN_ID)
-    oncall = OnCall(pane.job, pane.items, parse_logs(pane.items), range(0), pane.artifacts, NOW)
-    link = oncall.link(3)
+    link = log_link(pane.items, 3, range(0))
     assert (link.href, link.on_page) == ("#log-3", False)
 
 
 def test_checklist_states(demo):
-    states = {c.key: c.state for c in oncall_for(demo, NO_FINAL_ID).checklist}
+    states = {c.key: c.state for c in oncall_for(demo, NO_FINAL_ID).checklist.checks}
     assert states == {"final-checkpoint": "fail", "trend": "pass", "eval": "warn", "no-errors": "pass",
                       "no-nan": "pass"}
     healthy = oncall_for(demo, SFT_NEW_ID)
-    assert {c.state for c in healthy.checklist} == {"pass"}
-    assert healthy.verdict(healthy.checklist) == "Ready to ship"
-    assert oncall_for(demo, FAILED_ID).checklist == ()
-    rl = {c.key: (c.label, c.state) for c in oncall_for(demo, RL_TINKER_ID).checklist}
+    assert {c.state for c in healthy.checklist.checks} == {"pass"}
+    assert healthy.checklist.verdict == "Ready to ship" and healthy.checklist.has_checkpoints
+    assert oncall_for(demo, FAILED_ID).checklist is None
+    rl = {c.key: (c.label, c.state) for c in oncall_for(demo, RL_TINKER_ID).checklist.checks}
     assert rl["trend"] == ("Reward went up", "warn")
 
 
@@ -441,8 +457,7 @@ def test_checklist_flags_errors_nan_and_a_rising_loss():
             artifacts={"checkpoints": ["tinker://r/sampler_weights/final"]})
     items = [{"level": "info", "data": {"step": 10}},
              {"level": "error", "message": "oops", "data": {"step": 70}}]
-    oncall = OnCall(j, items, parse_logs(items), range(2), {}, NOW)
-    checks = {c.key: c for c in oncall.checklist}
+    checks = {c.key: c for c in oncall_of(j, items).checklist.checks}
     assert checks["trend"].state == "fail" and checks["no-errors"].state == "fail"
     assert checks["no-errors"].link.href == "#log-1"
     assert checks["no-nan"].state == "fail" and "step 61" in checks["no-nan"].evidence
@@ -465,7 +480,7 @@ def test_markers_go_on_every_chart_of_the_same_axis():
 
 
 def test_marker_labels_face_the_middle_and_stack():
-    found = [triage.Anomaly("spike", "k", 90.0, "Step", ""), triage.Anomaly("nan", "k", 10.0, "Step", "")]
+    found = [Anomaly("spike", "k", 90.0, "Step", ""), Anomaly("nan", "k", 10.0, "Step", "")]
     layout = marker_layout(found, 50.0)
     assert [n["xanchor"] for n in layout["annotations"]] == ["right", "left"]
     assert layout["annotations"][0]["y"] < layout["annotations"][1]["y"]
@@ -489,8 +504,9 @@ def test_version_is_fixed_semver():
         assert publish.version(bad) == "0.1.0"
 
 
-def checkpoints(*names: str) -> tuple[triage.Checkpoint, ...]:
-    return triage.checkpoint_list({"checkpoints": [f"tinker://r:train:0/sampler_weights/{n}" for n in names]})
+def checkpoints(*names: str) -> tuple[progress.Checkpoint, ...]:
+    paths = [f"tinker://r:train:0/sampler_weights/{n}" for n in names]
+    return progress.checkpoint_list({"checkpoints": paths})
 
 
 def test_choose_a_checkpoint():
@@ -523,8 +539,8 @@ def test_the_manifest_is_safe_yaml_whatever_the_job_says():
 
 
 def test_the_manifest_of_a_demo_job(demo):
-    oncall = oncall_for(demo, SFT_NEW_ID)
-    plan = oncall.publish(None, SFT_NEW_ID)
+    pane = load_pane(demo, "acme", "research", SFT_NEW_ID)
+    plan = publish_view(pane.job, SFT_NEW_ID, pane.artifacts, None, "/j")
     data = yaml.safe_load(plan.manifest)
     assert data == {"name": "vuln-explainer-sft-v3", "version": "0.1.0",
                     "summary": f"Qwen/Qwen3-8B fine-tuned with SFT on acme/vuln-explanations@3.1.0 (training "
@@ -535,16 +551,18 @@ def test_the_manifest_of_a_demo_job(demo):
     assert [c.text for c in plan.commands[-3:]] == ["dn model inspect ./vuln-explainer-sft-v3",
                                                    "dn model push ./vuln-explainer-sft-v3",
                                                    "dn model push ./vuln-explainer-sft-v3 --publish"]
-    assert oncall_for(demo, FAILED_ID).publish(None, FAILED_ID) is None  # not completed
+    assert plan.base == "/j"
+    failed = load_pane(demo, "acme", "research", FAILED_ID)
+    assert publish_view(failed.job, FAILED_ID, failed.artifacts, None, "/j") is None  # not completed
 
 
 def test_commands_quote_untrusted_paths():
-    weird = triage.checkpoint_list({"checkpoints": ["s3://bucket/it's; rm -rf ~/$(id)\n/final"]})[0]
+    weird = progress.checkpoint_list({"checkpoints": ["s3://bucket/it's; rm -rf ~/$(id)\n/final"]})[0]
     command = publish.download_command(weird, "model").text
     assert shlex.split(command) == ["aws", "s3", "cp", "--recursive", weird.path, "model/"]
     tinker = publish.download_command(checkpoints("fin'al\nPY")[0], "model").text
     assert tinker.count("\nPY\n") == 1  # the here-document ends once, where it should
-    gs = triage.checkpoint_list({"checkpoints": ["gs://x\nrm -rf /"]})[0]
+    gs = progress.checkpoint_list({"checkpoints": ["gs://x\nrm -rf /"]})[0]
     other = publish.download_command(gs, "m").text
     assert "\n" not in other
 
@@ -574,9 +592,8 @@ def test_code_spans_and_fences_outlast_the_backticks_inside():
 
 
 def test_the_incident_summary_of_the_nan_job(demo):
-    oncall = oncall_for(demo, NAN_ID)
-    card = oncall.card
-    text = oncall.incident(card, "https://dash.example/acme/research/training/jobs/" + NAN_ID)
+    link = "https://dash.example/acme/research/training/jobs/" + NAN_ID
+    text = oncall_for(demo, NAN_ID, link=link).card.incident
     assert text.startswith(f"**Training job failed: policy-qa-sft-20k** (`{NAN_ID}`)")
     assert "- Error: Non-finite loss (NaN) for 50 consecutive steps" in text
     assert "- First bad step: first spike in train/loss at step 11,9" in text
@@ -590,8 +607,7 @@ def test_the_incident_summary_escapes_hostile_logs_and_errors():
     items = [{"timestamp": "2026-11-20T10:00:00Z", "level": "error", "message": "```\n# not a heading\n```"},
              {"level": "info", "message": "**bold** [x](javascript:alert(1))"}]
     j = Job.from_api({"id": "j", "status": "failed", "name": "`x`", "error": "<script>alert(1)</script>"})
-    oncall = OnCall(j, items, parse_logs(items), range(2), {}, NOW)
-    text = oncall.incident(oncall.card, "http://h/j")
+    text = oncall_of(j, items).card.incident
     assert r"Error: \<script\>alert(1)\</script\>" in text
     assert r"**Training job failed: \`x\`**" in text
     fence = text.split("Key log lines:\n", 1)[1].split("\n", 1)[0]

@@ -19,8 +19,9 @@ from urllib.parse import urlencode
 
 import numpy as np
 
+from dashboard.analysis.series import TIME_KEYS, read_number, values
 from dashboard.models import parse_time, shown
-from dashboard.viewmodels.charts import TIME_KEYS, Chart, number, values
+from dashboard.viewmodels.charts import Chart
 
 SMOOTH_CHOICES = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)
 MAX_SMOOTH = 0.999
@@ -199,7 +200,7 @@ def seconds_of(item: Any) -> float:
         parsed = parse_time(item)
         if parsed is not None:
             return parsed.timestamp()
-    value, _, _ = number(item)
+    value, _, _ = read_number(item)
     return math.nan if value is None else value
 
 

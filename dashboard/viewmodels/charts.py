@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from dashboard.analysis.series import AXIS_KEYS, Series, is_series, series
 from dashboard.models import Job
 
-# Per-step wall-clock times (Unix seconds or ISO 8601): an x-axis (`?x=time`), never a chart.
-TIME_KEYS = ("timestamps", "train/timestamps", "wall_time", "train/wall_time")
-AXIS_KEYS = frozenset({"steps", "epochs", "eval/steps", "eval/epochs", *TIME_KEYS})
 LOSS_KEYS = ("train/loss", "train_loss", "loss")
 VAL_LOSS_KEYS = ("eval/loss_history", "val_loss")
 LR_KEYS = ("train/learning_rate", "learning_rate")
 REWARD_KEYS = ("train/reward", "reward", "reward_mean")
-NON_FINITE_WORDS = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
-
-
-@dataclass(frozen=True, eq=False)
-class Series:
-    """One metric series, cleaned: `y` holds NaN for nulls and NaN/Inf alike; `bad` says which."""
-
-    key: str
-    x: np.ndarray  # float64, on the series' axis
-    y: np.ndarray  # float64; NaN where nothing can be drawn
-    x_label: str
-    bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # NaN/Inf positions
-    unusable: int = 0  # values that were neither numbers nor null
-    axis_note: str = ""  # why it is drawn against its positions when the job has an axis
-
-    @property
-    def points(self) -> int:
-        """How many drawable values it has."""
-        return int(np.isfinite(self.y).sum())
 
 
 @dataclass(frozen=True)
@@ -79,124 +57,6 @@ class Chart:
         """Why some of its series are drawn against their positions instead of the steps."""
         return tuple(s.axis_note for s in self.series if s.axis_note)
 
-
-def number(value: Any) -> tuple[float | None, bool, bool]:
-    """Read one series value: (number or None, is NaN/Inf, is unusable)."""
-    if value is None:
-        return None, False, False
-    if isinstance(value, bool):
-        return None, False, True
-    if isinstance(value, int | float):
-        try:
-            number_ = float(value)
-        except OverflowError:
-            return None, True, False
-        return (number_, False, False) if math.isfinite(number_) else (None, True, False)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in NON_FINITE_WORDS:
-            return None, True, False
-        try:
-            number_ = float(word)
-        except ValueError:
-            return None, False, True
-        return (number_, False, False) if math.isfinite(number_) else (None, True, False)
-    return None, False, True
-
-
-def is_series(value: Any) -> bool:
-    """Whether a metrics value is a per-step series with at least one numeric value."""
-    if not isinstance(value, list) or not value:
-        return False
-    for item in value:
-        parsed, bad, _ = number(item)
-        if parsed is not None or bad:
-            return True
-    return False
-
-
-def values(raw: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
-    """A series as float64 with NaN for anything undrawable, its NaN/Inf positions, and junk count.
-
-    The fast path lets numpy convert the whole list (None becomes NaN, True becomes 1); single
-    values are looked at only where that conversion could have hidden something: at NaNs (null
-    or NaN?) and at zeros and ones (a boolean?).
-    """
-    try:
-        array = np.fromiter(raw, dtype=np.float64, count=len(raw))  # the fastest, for plain numbers
-    except (TypeError, ValueError, OverflowError):
-        try:
-            array = np.array(raw, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):
-            return _values_slowly(raw)
-    if array.ndim != 1:
-        return _values_slowly(raw)
-    if any(type(raw[i]) is bool for i in np.flatnonzero((array == 0) | (array == 1)).tolist()):
-        return _values_slowly(raw)
-    undrawable = ~np.isfinite(array)
-    bad = np.flatnonzero(undrawable)
-    if len(bad) and raw.count(None):
-        bad = np.array([i for i in bad.tolist() if raw[i] is not None], dtype=np.int64)
-    array[undrawable] = np.nan
-    return array, bad, 0
-
-
-def _values_slowly(raw: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
-    """The value-by-value reading of a series holding strings, objects or booleans."""
-    array = np.full(len(raw), np.nan)
-    bad: list[int] = []
-    unusable = 0
-    for position, item in enumerate(raw):
-        value, is_bad, is_unusable = number(item)
-        if value is not None:
-            array[position] = value
-        elif is_bad:
-            bad.append(position)
-        unusable += is_unusable
-    return array, np.array(bad, dtype=np.int64), unusable
-
-
-def axis(metrics: dict[str, Any], key: str, length: int,
-         known: dict[str, np.ndarray | None] | None = None) -> tuple[np.ndarray, str]:
-    """The x values for a series: `steps` (or `eval/steps`), else `epochs`, else 1..N.
-
-    `known` remembers axes already read, since every series of a job shares them.
-    """
-    known = {} if known is None else known
-    prefix = "eval/" if key.startswith("eval/") else ""
-    for name, label in ((f"{prefix}steps", "Step"), (f"{prefix}epochs", "Epoch")):
-        candidate = metrics.get(name)
-        if isinstance(candidate, list) and len(candidate) == length:
-            if name not in known:
-                xs, bad, unusable = values(candidate)
-                known[name] = xs if not len(bad) and not unusable and np.isfinite(xs).all() else None
-            if known[name] is not None:
-                return known[name], label
-    return np.arange(1, length + 1, dtype=np.float64), "Point"
-
-
-def series(metrics: dict[str, Any], key: str,
-           known: dict[str, np.ndarray | None] | None = None) -> Series:
-    """Clean one series and put it on its axis."""
-    raw = metrics[key]
-    ys, bad, unusable = values(raw)
-    xs, label = axis(metrics, key, len(raw), known)
-    return Series(key, xs, ys, label, bad, unusable, axis_note(metrics, key, len(raw), label))
-
-
-def axis_note(metrics: dict[str, Any], key: str, length: int, label: str) -> str:
-    """Why a series fell back to its positions while the job does publish an axis, or ""."""
-    if label != "Point":
-        return ""
-    prefix = "eval/" if key.startswith("eval/") else ""
-    for name in (f"{prefix}steps", f"{prefix}epochs"):
-        candidate = metrics.get(name)
-        if isinstance(candidate, list) and candidate:
-            if len(candidate) != length:
-                return (f"{key} has {length:,} values but {name} has {len(candidate):,}: "
-                        "drawn against position")
-            return f"{name} could not be read as numbers: {key} is drawn against position"
-    return ""
 
 
 def base_name(key: str) -> str:

@@ -52,13 +52,18 @@ def charts_view(job: Job, base: str, options: ChartOptions = DEFAULT_OPTIONS, no
                 markers: Markers | None = None, log_params: Sequence[tuple[str, str]] = ()) -> ChartsView:
     """The charts section of a job, drawn with the chart options (`markers`, shared with the
     triage, mark the job's anomalies on every chart and read each series once)."""
-    chartable = any(k not in charts.AXIS_KEYS and charts.is_series(v) for k, v in job.metrics.items())
     options, x_axis, more = settle(job.metrics, options)
     choices = tuple(x_choices(job.metrics))
     return ChartsView(base, f"{base}/charts", f"{base}/metrics.csv", job.terminal,
-                      chartable or not job.terminal, options, choices, tuple(c for c in choices if c.reason),
+                      needs_plotly(job), options, choices, tuple(c for c in choices if c.reason),
                       (*notes, *more), tuple(log_params),
                       chart_cards(job, options, x_axis, markers or Markers(job)))
+
+
+def needs_plotly(job: Job) -> bool:
+    """Whether the page draws anything (a finished job with no series does not)."""
+    return not job.terminal or any(k not in charts.AXIS_KEYS and charts.is_series(v)
+                                   for k, v in job.metrics.items())
 
 
 def chart_cards(job: Job, options: ChartOptions, x_axis: XAxis | None,

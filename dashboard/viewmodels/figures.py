@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.viewmodels.charts import Chart, Series
+from dashboard.analysis.series import Series, is_sorted
+from dashboard.viewmodels.charts import Chart
 from dashboard.viewmodels.downsample import DEFAULT_POINTS, MAX_POINTS, minmax_indices, window
 from dashboard.viewmodels.smoothing import ema
 
@@ -77,11 +78,6 @@ def nearest_values(y: np.ndarray, positions: np.ndarray) -> np.ndarray:
     after = np.minimum.accumulate(np.where(finite, index, len(y))[::-1])[::-1]
     chosen = np.where(before[positions] >= 0, before[positions], after[positions])
     return y[np.minimum(chosen, len(y) - 1)]
-
-
-def is_sorted(x: np.ndarray) -> bool:
-    """Whether an axis only goes up (then a zoom range maps to one slice of it)."""
-    return bool(len(x) < 2 or np.all(x[1:] >= x[:-1]))
 
 
 def series_traces(

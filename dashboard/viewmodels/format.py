@@ -80,3 +80,8 @@ def iso(moment: datetime | None) -> str:
     """An ISO 8601 string for `<time datetime>` and the browser's relative times."""
     return moment.isoformat().replace("+00:00", "Z") if moment else ""
 
+
+def one_line(text: str, limit: int) -> str:
+    """Text on one line (runs of white space become one space), cut to `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

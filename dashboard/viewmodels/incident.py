@@ -7,14 +7,11 @@ log lines go into a fenced block whose fence is longer than any run of backticks
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from dashboard.analysis.logscan import headline
 from dashboard.models import Job
 from dashboard.viewmodels import format as fmt
-from dashboard.viewmodels.triage import headline
-
-if TYPE_CHECKING:
-    from dashboard.viewmodels.oncall import Card
+from dashboard.viewmodels.triage_card import Card
 
 MAX_INLINE = 500
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -23,10 +20,7 @@ BACKTICKS = re.compile(r"`+")
 
 def inline(text: str | None, limit: int = MAX_INLINE) -> str:
     """Untrusted text as plain inline Markdown: one line, cut to `limit`, special characters escaped."""
-    flat = " ".join((text or "").split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    return MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    return MARKDOWN_SPECIAL.sub(r"\\\1", fmt.one_line(text or "", limit))
 
 
 def code_span(text: str) -> str:
@@ -58,7 +52,7 @@ def markdown(job: Job, card: Card, link: str) -> str:
     if card.first_bad:
         out.append(f"- First bad step: {inline(card.first_bad.anomaly.sentence)}")
     elif job.status == "failed" and card.first_error and card.first_error.time:
-        out.append(f"- First error: {fmt.utc(card.first_error.time)}")
+        out.append(f"- First error: {card.first_error.time_utc}")
     out.append(f"- Last step: {inline(card.step_sentence)}")
     out.append(f"- Last checkpoint: {inline(card.checkpoint_sentence)}")
     out.append(f"- Link: <{link}>")
@@ -68,7 +62,7 @@ def markdown(job: Job, card: Card, link: str) -> str:
         if entry is None or entry.index in seen:
             continue
         seen.add(entry.index)
-        lines.append((entry.index, f"{fmt.utc(entry.time)} {entry.level.upper():<7} {headline(entry.line)}"))
+        lines.append((entry.index, f"{entry.time_utc} {entry.level.upper():<7} {headline(entry.line)}"))
     if lines:
         out += ["", "Key log lines:", fenced([text for _, text in sorted(lines)])]
     return "\n".join(out) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from dashboard.analysis.logscan import is_error
 from dashboard.models import LEVEL_ALIASES, LogEntry, message_text, parse_level, shown, text
 from dashboard.viewmodels import format as fmt
 
@@ -158,21 +160,10 @@ def positions(items: Sequence[Any], log_filter: LogFilter) -> Sequence[int]:
     return [i for i, item in enumerate(items) if log_filter.keeps(item)]
 
 
-def first_error(items: Sequence[Any], kept: Sequence[int]) -> int | None:
-    """The position of the first error entry among the kept ones."""
-    return next((i for i in kept if level_of(items[i]) == "error"), None)
-
-
 def error_positions(items: Sequence[Any], kept: Sequence[int], limit: int = MAX_ERRORS) -> list[int]:
     """The positions of the first `limit` error entries among the kept ones (for the `e`, `n`
     and `p` keys, which then reach errors not loaded yet)."""
-    found = []
-    for i in kept:
-        if level_of(items[i]) == "error":
-            found.append(i)
-            if len(found) >= limit:
-                break
-    return found
+    return list(itertools.islice((i for i in kept if is_error(items[i])), limit))
 
 
 @dataclass(frozen=True)

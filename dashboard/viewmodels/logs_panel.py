@@ -66,6 +66,11 @@ def span_link(span: Span | None, base: str, log_filter: LogFilter) -> SpanLink |
     return SpanLink(span, f"{base}/logs/earlier?before={span.before}{since}{log_filter.suffix}", download)
 
 
+def opening_positions(items: Sequence[Any]) -> frozenset[int]:
+    """The positions of the entries a page opens its (unfiltered) panel with."""
+    return frozenset(range(max(0, len(items) - LOG_WINDOW), len(items)))
+
+
 def span_before(base: str, items: Sequence[Any], before: int, log_filter: LogFilter) -> SpanLink | None:
     """The "load earlier" control for the entries before position `before` that the filter
     keeps (None when there is none)."""

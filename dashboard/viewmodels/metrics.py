@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dashboard.analysis.series import TIME_KEYS, is_series, read_number
 from dashboard.models import clip
 from dashboard.viewmodels import format as fmt
-from dashboard.viewmodels.charts import TIME_KEYS, is_series, number
 
 UNREADABLE_SHOWN = 10  # unreadable metrics named in the note; the rest are counted
 GROUPS = (("train", "Train"), ("eval", "Eval"), ("async", "Async"), ("other", "Other"))
@@ -55,7 +55,7 @@ def label(key: str) -> str:
 
 def scalar(key: str, value: Any) -> Scalar:
     """Format one scalar, flagging NaN and infinities."""
-    bad = number(value)[1]  # the charts' reading: NaN and infinities, as numbers or as words
+    bad = read_number(value)[1]  # the charts' reading: NaN and infinities, as numbers or as words
     shown = fmt.number(value) if not isinstance(value, str) else value
     if len(shown) > 40:
         shown = shown[:39] + "…"

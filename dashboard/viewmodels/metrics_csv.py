@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from dashboard.viewmodels.charts import TIME_KEYS, axis, is_series, values
+from dashboard.analysis.series import TIME_KEYS, axis, is_series, values
 
 ROW_KEYS = ("steps", "eval/steps")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard.models import Pane, parse_logs
+from dashboard.models import Job, Pane
 from dashboard.viewmodels import logs_panel
 from dashboard.viewmodels.artifacts import ArtifactsView, artifacts_view
 from dashboard.viewmodels.chart_controls import DEFAULT_OPTIONS, ChartOptions
-from dashboard.viewmodels.charts_section import ChartsView, charts_view
+from dashboard.viewmodels.charts_section import ChartsView, charts_view, needs_plotly
 from dashboard.viewmodels.logs import NO_FILTER, LogFilter
 from dashboard.viewmodels.logs_panel import LogsView
-from dashboard.viewmodels.oncall import Markers, OnCall
+from dashboard.viewmodels.markers import Markers
+from dashboard.viewmodels.oncall import OnCallView, oncall_view
+from dashboard.viewmodels.publish import PublishView, publish_view
 from dashboard.viewmodels.summary import SummaryView, summary_view
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """Where a job page is: its URL, its absolute URL (for the incident summary) and its job id,
+    all from the request's URL, never from a payload."""
+
+    base: str
+    absolute: str
+    job_id: str
+
+
+@dataclass(frozen=True)
+class PageHead:
+    """What the page's head needs, known before the pane is built: its title and whether it
+    loads plotly.js."""
+
+    title: str
+    needs_plotly: bool
+
+
+def page_head(job: Job) -> PageHead:
+    """The head of a job's page."""
+    return PageHead(job.title, needs_plotly(job))
 
 
 @dataclass(frozen=True)
@@ -24,19 +51,30 @@ class JobPane:
     charts: ChartsView
     logs: LogsView
     artifacts: ArtifactsView
-    oncall: OnCall
+    oncall: OnCallView
+    publish: PublishView | None
 
 
-def job_pane(pane: Pane, base: str, now: datetime, options: ChartOptions = DEFAULT_OPTIONS,
+def summary_part(pane: Pane, links: PageLinks, now: datetime, on_page: Container[int] | None = None,
+                 markers: Markers | None = None) -> SummaryView:
+    """The top of the pane with its on-call card, for the page and for its polled fragment
+    (`on_page`: the log entries the page shows, by default those it opens with; `markers`: the
+    page's series reader, shared with the charts)."""
+    on_page = logs_panel.opening_positions(pane.items) if on_page is None else on_page
+    oncall = oncall_view(pane.job, pane.items, on_page, pane.artifacts, now, markers or Markers(pane.job),
+                         links.absolute)
+    return summary_view(pane.job, links.base, now, oncall)
+
+
+def job_pane(pane: Pane, links: PageLinks, now: datetime, options: ChartOptions = DEFAULT_OPTIONS,
              log_filter: LogFilter = NO_FILTER, chart_notes: tuple[str, ...] = (),
-             log_notes: tuple[str, ...] = ()) -> JobPane:
-    """The whole job page, with the chart options and the logs filter of its URL."""
-    job = pane.job
+             log_notes: tuple[str, ...] = (), checkpoint: str | None = None) -> JobPane:
+    """The whole job page, with the chart options, the logs filter and the publish helper's
+    checkpoint (`?checkpoint=`) of its URL."""
+    job, base = pane.job, links.base
     logs = logs_panel.opening(job, base, pane.items, log_filter, log_notes, options.params())
     markers = Markers(job)
-    newest = parse_logs(pane.items, len(pane.items) - logs_panel.LOG_WINDOW)
-    oncall = OnCall(job, pane.items, newest, frozenset(row.index for row in logs.rows), pane.artifacts,
-                    now, markers)
-    return JobPane(summary_view(job, base, now, oncall),
-                   charts_view(job, base, options, chart_notes, markers, log_filter.params()),
-                   logs, artifacts_view(job, base, pane.artifacts), oncall)
+    summary = summary_part(pane, links, now, frozenset(row.index for row in logs.rows), markers)
+    return JobPane(summary, charts_view(job, base, options, chart_notes, markers, log_filter.params()),
+                   logs, artifacts_view(job, base, pane.artifacts), summary.oncall,
+                   publish_view(job, links.job_id, pane.artifacts, checkpoint, base))

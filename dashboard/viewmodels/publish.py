@@ -7,21 +7,26 @@ and every value in a shell command is quoted with `shlex.quote`.
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
+from dashboard.analysis import progress
+from dashboard.analysis.progress import Checkpoint
 from dashboard.models import Job
-from dashboard.viewmodels.triage import Checkpoint
+from dashboard.viewmodels.format import one_line
 
 DEFAULT_VERSION = "0.1.0"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 MAX_SLUG = 63
 MAX_SUMMARY = 300
 HEREDOC = "MODEL_YAML"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class Command:
 
 
 @dataclass(frozen=True)
-class Plan:
+class PublishView:
     """The publish helper for one chosen checkpoint."""
 
     checkpoints: tuple[Checkpoint, ...]
@@ -42,6 +47,7 @@ class Plan:
     slug: str
     manifest: str  # model.yaml
     commands: tuple[Command, ...]
+    base: str = ""  # the job page's URL (the form's action, and model.yaml's)
 
 
 def slug(text: str | None, fallback: str) -> str:
@@ -49,12 +55,6 @@ def slug(text: str | None, fallback: str) -> str:
     words = re.findall(r"[a-z0-9]+", (text or "").lower())
     name = "-".join(words)[:MAX_SLUG].strip("-")
     return name or fallback
-
-
-def one_line(text: str, limit: int = MAX_SUMMARY) -> str:
-    """Text on one line (runs of white space become one space), cut to `limit` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def version(value: str | None) -> str:
@@ -94,7 +94,8 @@ def manifest(job: Job, job_id: str, checkpoint: Checkpoint, name: str, semver: s
     for tag in (*job.tags, job.trainer_type, job.backend):
         if tag and one_line(tag, 100) not in tags:
             tags.append(one_line(tag, 100))
-    data: dict[str, object] = {"name": name, "version": version(semver), "summary": one_line(summary)}
+    data: dict[str, object] = {"name": name, "version": version(semver),
+                               "summary": one_line(summary, MAX_SUMMARY)}
     if job.model:
         data["base_model"] = one_line(job.model, 200)
     refs = dataset_refs(job)
@@ -146,9 +147,25 @@ def commands(checkpoint: Checkpoint, manifest_text: str, directory: str) -> tupl
     )
 
 
-def plan(job: Job, job_id: str, checkpoints: Sequence[Checkpoint], chosen: str | None) -> Plan:
-    """The publish helper for a job's checkpoint."""
+def helper(job: Job, job_id: str, checkpoints: Sequence[Checkpoint], chosen: str | None,
+           base: str = "") -> PublishView:
+    """The publish helper for one of a job's checkpoints (`chosen`: the `?checkpoint=` text)."""
     checkpoint, note = choose(checkpoints, chosen)
     name = slug(job.name or job.title, f"model-{job_id[:8]}")
     text = manifest(job, job_id, checkpoint, name)
-    return Plan(tuple(checkpoints), checkpoint, note, name, text, commands(checkpoint, text, name))
+    return PublishView(tuple(checkpoints), checkpoint, note, name, text, commands(checkpoint, text, name),
+                       base)
+
+
+def publish_view(job: Job, job_id: str, artifacts: dict[str, Any], chosen: str | None,
+                 base: str) -> PublishView | None:
+    """The publish helper of a completed job with checkpoints, or None (also when it fails: it is
+    logged, and the page goes on without it)."""
+    if job.status != "completed":
+        return None
+    try:
+        checkpoints = progress.checkpoint_list(artifacts or job.artifacts)
+        return helper(job, job_id, checkpoints, chosen, base) if checkpoints else None
+    except Exception:
+        log.exception("publish helper of job %s failed", job.id)
+        return None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from dashboard.models import Job
 from dashboard.viewmodels import format as fmt
 from dashboard.viewmodels.metrics import ScalarsView, scalars_view
+from dashboard.viewmodels.oncall import OnCallView
 
 STATUS_CLASSES = {
     "queued": "queued",
@@ -117,13 +117,13 @@ class SummaryView:
     job: Job
     header: Summary
     scalars: ScalarsView
-    oncall: Any
+    oncall: OnCallView
     poll_url: str | None  # polled while the job runs
     cancel_url: str
     retry_url: str
 
 
-def summary_view(job: Job, base: str, now: datetime, oncall: Any = None) -> SummaryView:
+def summary_view(job: Job, base: str, now: datetime, oncall: OnCallView) -> SummaryView:
     """The top of the pane for a job."""
     return SummaryView(job, summarize(job, now), scalars_view(job.metrics), oncall,
                        None if job.terminal else f"{base}/summary", f"{base}/cancel", f"{base}/retry")

@@ -8,6 +8,7 @@ from flask import current_app, request, url_for
 
 from dashboard.config import Settings
 from dashboard.sources import JobSource
+from dashboard.viewmodels.pane import PageLinks
 from dashboard.web.viewer import viewer
 
 _scope_lock = Lock()
@@ -56,3 +57,10 @@ def default_scope() -> tuple[str, str]:
 def job_url(org: str, workspace: str, job_id: str) -> str:
     """A job's page URL (built from the request's URL, never from a payload)."""
     return url_for("pages.job_page", org=org, workspace=workspace, job_id=job_id)
+
+
+def page_links(org: str, workspace: str, job_id: str) -> PageLinks:
+    """Where a job's page is, for its view models."""
+    return PageLinks(job_url(org, workspace, job_id),
+                     url_for("pages.job_page", org=org, workspace=workspace, job_id=job_id, _external=True),
+                     job_id)

@@ -11,9 +11,10 @@ from typing import Any
 from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
+from dashboard.analysis.progress import checkpoint_list
 from dashboard.models import log_items
-from dashboard.viewmodels import publish, triage
 from dashboard.viewmodels.metrics_csv import metrics_csv
+from dashboard.viewmodels.publish import helper
 from dashboard.web import current
 from dashboard.web.fragments import job_and_artifacts, log_filter, read_job
 from dashboard.web.pages import JOB, validate_path
@@ -26,7 +27,7 @@ bp.url_value_preprocessor(validate_path)
 def model_yaml(org: str, workspace: str, job_id: str) -> Response:
     """The `model.yaml` of a checkpoint of the job; 404 when it has none, or not that one."""
     job, artifacts = job_and_artifacts(org, workspace, job_id)
-    checkpoints = triage.checkpoint_list(artifacts or job.artifacts)
+    checkpoints = checkpoint_list(artifacts or job.artifacts)
     if not checkpoints:
         abort(404, description=f"job {job_id} saved no checkpoint, so there is nothing to publish")
     chosen = request.args.get("checkpoint")
@@ -34,8 +35,7 @@ def model_yaml(org: str, workspace: str, job_id: str) -> Response:
                                    and 1 <= int(chosen) <= len(checkpoints)):
         abort(404, description=f"job {job_id} has no checkpoint {chosen!r}: "
                                f"choose 1 to {len(checkpoints)}")
-    plan = publish.plan(job, job_id, checkpoints, chosen)
-    return attachment(plan.manifest, "text/yaml", "model.yaml")
+    return attachment(helper(job, job_id, checkpoints, chosen).manifest, "text/yaml", "model.yaml")
 
 
 def jsonl_line(item: object) -> str:

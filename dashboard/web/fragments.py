@@ -1,7 +1,7 @@
 """htmx fragments of the job pane; each one stops its poller once the job is terminal.
 
 Under the job URL:
-- `summary`   header, actions, tiles, error callout and scalar grid (every 3 s)
+- `summary`   header, actions, tiles, error callout, on-call card and scalar grid (every 3 s)
 - `artifacts` the Artifacts & refs card (every 10 s)
 - `logs?after=N` log entries from position N on, and the next poller (every 2 s)
 - `charts`    the charts section; js/charts.js updates plots in place so zoom survives (every 10 s)
@@ -27,13 +27,13 @@ from flask import Blueprint, abort, make_response, render_template, request
 from werkzeug.wrappers import Response
 
 from dashboard.models import Job, log_items, parse_artifacts
-from dashboard.sources import gather
+from dashboard.sources import gather, load_pane
 from dashboard.viewmodels import logs_panel
 from dashboard.viewmodels.artifacts import artifacts_view
 from dashboard.viewmodels.chart_controls import ChartOptions, parse_options, settle
 from dashboard.viewmodels.charts_section import charts_view, zoomed
 from dashboard.viewmodels.logs import LogFilter, parse_filter
-from dashboard.viewmodels.summary import summary_view
+from dashboard.viewmodels.pane import summary_part
 from dashboard.web import current
 from dashboard.web.pages import JOB, validate_path
 
@@ -102,10 +102,12 @@ def finite_arg(name: str) -> float | None:
 
 @bp.get(JOB + "/summary")
 def summary(org: str, workspace: str, job_id: str) -> Response:
-    """The top of the pane."""
-    job = read_job(org, workspace, job_id)
-    view = summary_view(job, current.job_url(org, workspace, job_id), datetime.now(UTC))
-    return polled("_summary.html", job.terminal, summary=view)
+    """The top of the pane, with its on-call card: a job that fails (or completes) while watched
+    shows its cause (or its checklist) without a reload. Job, logs and artifacts are read
+    concurrently."""
+    pane = load_pane(current.source(), org, workspace, job_id)
+    view = summary_part(pane, current.page_links(org, workspace, job_id), datetime.now(UTC))
+    return polled("_summary.html", pane.job.terminal, summary=view)
 
 
 @bp.get(JOB + "/artifacts")

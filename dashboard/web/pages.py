@@ -30,7 +30,7 @@ from dashboard.validation import valid_job_id, valid_slug
 from dashboard.viewmodels.chart_controls import parse_options
 from dashboard.viewmodels.joblist import PAGE_SIZE, list_page
 from dashboard.viewmodels.logs import parse_filter
-from dashboard.viewmodels.pane import job_pane
+from dashboard.viewmodels.pane import job_pane, page_head
 from dashboard.web import csrf, current
 from dashboard.web.viewer import viewer
 
@@ -96,7 +96,6 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     options, chart_notes = parse_options(request.args)  # unusable values: ignored, with a note
     log_filter, log_notes = parse_filter(request.args)
     pane = load_pane(current.source(), org, workspace, job_id)
-    base = current.job_url(org, workspace, job_id)
     # A page with a flash message waiting (after Cancel / Retry) must be rendered, not a 304.
     etag = finished_etag(pane) if pane.job.terminal and not session.get("_flashes") else None
     if etag and request.if_none_match.contains_weak(etag):
@@ -104,10 +103,13 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     else:
         # Flashes are read now: the session cookie goes out with the head, before the body.
         csrf.token()  # made now: the session cookie goes out with the head, before the forms
-        chunks = stream_template("job.html", org=org, workspace=workspace,
-                                 flashes=get_flashed_messages(with_categories=True),
-                                 page=job_pane(pane, base, datetime.now(UTC), options, log_filter,
-                                               tuple(chart_notes), tuple(log_notes)))
+        links, checkpoint = current.page_links(org, workspace, job_id), request.args.get("checkpoint")
+        # The template reads `panes` (one pane, built when read) after the head has gone out, so
+        # the browser fetches the scripts while the triage and the charts are computed.
+        panes = (job_pane(pane, links, datetime.now(UTC), options, log_filter, tuple(chart_notes),
+                          tuple(log_notes), checkpoint) for _ in range(1))
+        chunks = stream_template("job.html", org=org, workspace=workspace, head=page_head(pane.job),
+                                 panes=panes, flashes=get_flashed_messages(with_categories=True))
         response = Response(in_parts(chunks), mimetype="text/html")
     if etag:
         response.set_etag(etag, weak=True)

@@ -5,6 +5,8 @@ and the incident summary."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -19,7 +21,8 @@ from dashboard.sources.demo import (
     SFT_OLD_ID,
     STALLED_ID,
 )
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, platform_server, stop_server
+from tests.fake_platform import DEFAULT_KEY, FakePlatform
 
 pytestmark = pytest.mark.browser
 
@@ -230,3 +233,58 @@ def test_copy_incident_summary_writes_markdown_to_the_clipboard(page: Page, serv
     assert any("ERROR   Non-finite loss for 50 consecutive steps" in line for line in lines)
     page.get_by_test_id("incident-summary").locator("summary").click()
     expect(page.get_by_test_id("incident-summary").locator("pre")).to_have_text(text)
+
+
+# --- a job that fails while its page is open --------------------------------------------------
+
+WATCHED_ID = "5f0c2a4e-8d1b-4c3a-9e7f-2b6d1a0c9e31"
+CAUSE = "RuntimeError: CUDA out of memory while allocating the optimizer state"
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, FakePlatform]]:
+    """The dashboard on a fake platform holding one healthy running job (recent logs, falling loss)."""
+    now = datetime.now(UTC)
+    steps = list(range(1, 41))
+    with FakePlatform(api_key=DEFAULT_KEY) as fake:
+        fake.add_organization("acme")
+        fake.add_workspace("acme", "research", is_default=True)
+        fake.add_job("acme", "research", {
+            "id": WATCHED_ID, "status": "running", "name": "watched-sft",
+            "started_at": stamp(now - timedelta(minutes=4)),
+            "metrics": {"steps": steps, "train/loss": [2.0 - s / 40 for s in steps]}}, logs=[
+            {"timestamp": stamp(now - timedelta(seconds=5 * (40 - s))), "level": "info",
+             "message": f"step {s}", "data": {"step": s}} for s in steps])
+        server = platform_server(tmp_path_factory.mktemp("watched-server"), fake.url, key=DEFAULT_KEY)
+        try:
+            yield server, fake
+        finally:
+            stop_server(server)
+
+
+def test_it_shows_the_cause_when_a_watched_job_fails(page: Page,
+                                                     watched: tuple[Server, FakePlatform]) -> None:
+    server, fake = watched
+    page.goto(server.job_url(WATCHED_ID))
+    expect(page.get_by_test_id("job-status")).to_have_text("running")
+    expect(page.get_by_test_id("triage-card")).to_have_count(0)
+    now = datetime.now(UTC)
+    traceback = f"Traceback (most recent call last):\n  File \"train.py\"\n{CAUSE}"
+    fake.append_log(WATCHED_ID, {"timestamp": stamp(now), "level": "error", "data": {"step": 41},
+                                 "message": traceback})
+    fake.append_log(WATCHED_ID, {"timestamp": stamp(now), "level": "info", "message": "worker exiting"})
+    fake.job(WATCHED_ID).update(status="failed", error="Worker exited with code 1", completed_at=stamp(now))
+    card = page.get_by_test_id("triage-card")
+    expect(card).to_be_visible(timeout=20_000)  # the next summary poll (every 3 s), no reload
+    expect(page.get_by_test_id("job-status")).to_have_text("failed")
+    on_first_screen(page, card.locator("h2"))
+    first_error = page.get_by_test_id("triage-first-error")
+    expect(first_error).to_contain_text(CAUSE)
+    on_first_screen(page, first_error)
+    expect(page.get_by_test_id("triage-error")).to_contain_text("Worker exited with code 1")
+    on_first_screen(page, page.get_by_test_id("triage-error"))
+    expect(page.get_by_test_id("job-error")).to_have_count(1)  # inside the card, not twice

@@ -1,0 +1,232 @@
+"""Anomalies in a job's metric series, found on the full series: the first NaN/Inf, the first
+loss spike and a val-vs-train divergence. Pure functions on numpy series.
+
+The choices, in one place:
+- Loss spike: a robust z-score, `(x - median) / (1.4826 * MAD)`, of each point against the block
+  of `w` points before its own block (so against a trailing window of `w` to `2w - 1` points),
+  `w = clamp(n / 20, 10, 200)` finite points. Blocks keep it O(n) on 10^6-step jobs, where a true
+  rolling median would not be. The first block is the warm-up and is never flagged; only upward
+  jumps count (a loss that falls is good news); the scale has a floor of 0.5 % of the median, so
+  a near-constant series does not turn rounding into spikes. A point is a spike above z = 6.
+- NaN/Inf: the first non-finite value of any charted series, by step.
+- Val-vs-train divergence: the val loss rose at each of its last evals (at least two rises in a
+  row, 10 % above its minimum in all) while the train loss fell over the same steps, or the
+  val/train ratio grew 30 % past its minimum and past 1.5 at an eval where the val loss stopped
+  improving (it fell less than 2 % since the eval before). A constant gap is no divergence.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dashboard.analysis.series import Series, is_sorted, step_text
+
+SPIKE_Z = 6.0
+MAD_TO_SIGMA = 1.4826
+SPIKE_WINDOW = (10, 200)  # the trailing window's size bounds, in finite points
+SCALE_FLOOR = 0.005  # of |median|: the smallest scale a spike is measured in
+DIVERGENCE_RISES = 2  # consecutive val-loss rises before it counts as diverging
+DIVERGENCE_RISE = 0.10  # ... and how far above its minimum the val loss must have gone
+RATIO_GROWTH = 1.30  # val/train ratio growth past its minimum that counts as diverging ...
+RATIO_BOUND = 1.5  # ... once the val loss is this many times the train loss
+VAL_STILL_IMPROVING = 0.02  # ... unless the val loss still fell more than this since the eval before
+TRAIN_WINDOW = 5  # train-loss points up to an eval that give its train level
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """One place where a series went wrong."""
+
+    kind: str  # "nan", "spike" or "divergence"
+    key: str  # the metric key it was found in
+    x: float  # where, on the series' x axis
+    axis: str  # that axis' label: "Step", "Epoch" or "Point"
+    detail: str  # what was found there, in a few words
+
+    @property
+    def label(self) -> str:
+        """The marker's short text on a chart."""
+        return {"nan": "NaN/Inf", "spike": "spike", "divergence": "val ↑"}.get(self.kind, self.kind)
+
+    @property
+    def where(self) -> str:
+        """`step 12,001`, `epoch 3`, `point 17`."""
+        return f"{self.axis.lower()} {step_text(self.x)}"
+
+    @property
+    def sentence(self) -> str:
+        """What it is and where, for the card and the incident summary."""
+        what = {"nan": f"first NaN/Inf in {self.key}", "spike": f"first spike in {self.key}",
+                "divergence": "validation loss diverging from the training loss"}[self.kind]
+        return f"{what} at {self.where}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class Anomalies:
+    """The anomalies of a job's metrics, each the first of its kind."""
+
+    first_bad: Anomaly | None = None
+    first_spike: Anomaly | None = None
+    divergence: Anomaly | None = None
+
+    @property
+    def found(self) -> tuple[Anomaly, ...]:
+        """Every anomaly found, by position on its axis."""
+        found = [a for a in (self.first_bad, self.first_spike, self.divergence) if a]
+        return tuple(sorted(found, key=lambda a: (a.axis != "Step", a.x)))
+
+    @property
+    def first(self) -> Anomaly | None:
+        """The earliest of the NaN/Inf and the spike: the first bad step."""
+        bad = [a for a in (self.first_spike, self.first_bad) if a]
+        return min(bad, key=lambda a: a.x) if bad else None
+
+
+@dataclass(frozen=True)
+class Spike:
+    """A point far above the median of the points before it."""
+
+    position: int
+    value: float
+    median: float
+    z: float
+
+
+def first_spike(y: np.ndarray, threshold: float = SPIKE_Z) -> Spike | None:
+    """The first upward spike of a series (robust z-score against the block before; see above)."""
+    y = np.asarray(y, dtype=np.float64)
+    finite = np.isfinite(y)
+    values = y if finite.all() else y[finite]
+    n = len(values)
+    width = int(min(SPIKE_WINDOW[1], max(SPIKE_WINDOW[0], n // 20)))
+    blocks = n // width
+    if blocks < 2:
+        return None
+    body = values[: blocks * width].reshape(blocks, width)
+    medians = np.median(body, axis=1)
+    mads = np.median(np.abs(body - medians[:, None]), axis=1)
+    scales = np.maximum(MAD_TO_SIGMA * mads, SCALE_FLOOR * np.abs(medians))
+    scales = np.where(scales > 0, scales, 1e-12)
+    # Each block against the one before it, then the points past the last whole block.
+    limits = medians + threshold * scales
+    hits = np.flatnonzero((body[1:] > limits[:-1, None]).ravel())
+    if len(hits):
+        at = width + int(hits[0])
+    else:
+        rest = np.flatnonzero(values[blocks * width:] > limits[-1])
+        if not len(rest):
+            return None
+        at = blocks * width + int(rest[0])
+    reference = at // width - 1
+    z = (values[at] - medians[reference]) / scales[reference]
+    position = at if finite.all() else int(np.flatnonzero(finite)[at])
+    return Spike(position, float(values[at]), float(medians[reference]), float(z))
+
+
+def quickly_finite(raw: list[Any]) -> bool:
+    """Whether a list of plain numbers holds no NaN/Inf, known from its sum (False: look closer)."""
+    try:
+        return math.isfinite(sum(raw))
+    except (TypeError, OverflowError, ValueError):
+        return False
+
+
+def value_word(raw: Any) -> str:
+    """`NaN`, `Inf` or `-Inf` for a non-finite value as a trainer wrote it."""
+    text = str(raw).strip().lower()
+    if "nan" in text:
+        return "NaN"
+    return "-Inf" if text.startswith("-") else "Inf"
+
+
+def first_non_finite(metrics: dict[str, Any], key: str,
+                     read: Callable[[str], Series]) -> Anomaly | None:
+    """The first NaN/Inf of one series, or None (a sum tells most clean series apart cheaply)."""
+    raw = metrics.get(key)
+    if not isinstance(raw, list) or quickly_finite(raw):
+        return None
+    item = read(key)
+    if not len(item.bad):
+        return None
+    position = int(item.bad[0])
+    return Anomaly("nan", key, float(item.x[position]), item.x_label,
+                   f"{value_word(raw[position])}; {len(item.bad):,} non-finite values in all")
+
+
+def train_levels(train: Series, steps: np.ndarray) -> np.ndarray:
+    """The train loss at each step: the median of the last TRAIN_WINDOW finite points up to it
+    (fewer at the start; NaN before the first)."""
+    finite = np.isfinite(train.y)
+    x, y = train.x[finite], train.y[finite]
+    if not len(x) or not is_sorted(x):
+        return np.full(len(steps), np.nan)
+    ends = np.searchsorted(x, steps, side="right")
+    window = ends[:, None] - np.arange(TRAIN_WINDOW, 0, -1)[None, :]
+    picked = np.where(window >= 0, y[np.clip(window, 0, len(y) - 1)], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a row of NaN (before the first point)
+        return np.nanmedian(picked, axis=1)
+
+
+def divergence(train: Series, val: Series) -> Anomaly | None:
+    """Val loss rising while the train loss falls, or the val/train ratio growing (see above)."""
+    if train.x_label != val.x_label:
+        return None
+    finite = np.isfinite(val.y)
+    steps, values = val.x[finite], val.y[finite]
+    if len(values) < DIVERGENCE_RISES + 1:
+        return None
+    levels = train_levels(train, steps)
+    start = len(values) - 1
+    while start > 0 and values[start - 1] < values[start]:
+        start -= 1
+    rises = len(values) - 1 - start
+    lowest = float(values[start])
+    if (rises >= DIVERGENCE_RISES and lowest > 0 and values[-1] >= lowest * (1 + DIVERGENCE_RISE)
+            and np.isfinite(levels[start]) and levels[-1] < levels[start]):
+        return Anomaly("divergence", val.key, float(steps[start + 1]), val.x_label,
+                       f"{lowest:.4g} → {values[-1]:.4g} while the train loss fell "
+                       f"{levels[start]:.4g} → {levels[-1]:.4g}")
+    usable = np.isfinite(levels) & (levels > 0) & (values > 0)
+    if usable.sum() < 2:
+        return None
+    ratio = np.where(usable, values / np.where(usable, levels, 1.0), np.nan)
+    best = int(np.nanargmin(ratio[:-1])) if np.isfinite(ratio[:-1]).any() else None
+    if best is None:
+        return None
+    later = slice(best + 1, None)
+    stopped = values[later] >= values[best:-1] * (1 - VAL_STILL_IMPROVING)  # no better than the eval before
+    bound = max(ratio[best] * RATIO_GROWTH, RATIO_BOUND)
+    grown = np.flatnonzero(np.isfinite(ratio[later]) & (ratio[later] >= bound) & stopped)
+    if not len(grown):
+        return None
+    at = best + 1 + int(grown[0])
+    return Anomaly("divergence", val.key, float(steps[at]), val.x_label,
+                   f"val/train ratio {ratio[best]:.2f} → {ratio[at]:.2f}")
+
+
+
+def find_anomalies(metrics: dict[str, Any], read: Callable[[str], Series], charted: Sequence[str],
+                   loss: str | None, val_loss: str | None) -> Anomalies:
+    """The first NaN/Inf of the `charted` series, the first spike of the `loss` series and a
+    divergence of the `val_loss` series from it, on the full series (`read` reads a series; the
+    page passes one that remembers, so no series is read twice)."""
+    bad = [found for key in charted if (found := first_non_finite(metrics, key, read))]
+    first_bad = min(bad, key=lambda a: (a.axis != "Step", a.x)) if bad else None
+    spike = diverging = None
+    train = read(loss) if loss is not None else None
+    if train is not None:
+        found = first_spike(train.y)
+        if found:
+            spike = Anomaly("spike", train.key, float(train.x[found.position]), train.x_label,
+                            f"{found.value:.4g} against a median of {found.median:.4g}, "
+                            f"robust z {found.z:,.0f}")
+        if val_loss is not None:
+            diverging = divergence(train, read(val_loss))
+    return Anomalies(first_bad, spike, diverging)
