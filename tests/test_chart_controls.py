@@ -29,7 +29,8 @@ from dashboard.viewmodels.chart_controls import (
 from dashboard.viewmodels.charts import plan_charts
 from dashboard.viewmodels.charts_section import charts_view
 from dashboard.viewmodels.figures import render
-from dashboard.viewmodels.smoothing import ema, ema_reference
+from dashboard.viewmodels.smoothing import ema
+from tests.ema_reference import ema_reference
 from tests.static_source import JOBS, job, static_app
 
 # ---- the EMA -------------------------------------------------------------------------------

@@ -45,33 +45,35 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def cache_and_compress(response: Response) -> Response:
-        static = request.endpoint == "static"
+        static = request.endpoint == "static" and response.status_code == 200
         filename = (request.view_args or {}).get("filename", "")
-        if static and response.status_code == 200 and filename.endswith(".js"):
+        if static and filename.endswith(".js"):
             response.mimetype = "text/javascript"  # RFC 9239 whatever the OS says: modules need it
-        if static and response.status_code == 200 and request.args.get("v") == digest(filename):
+        if static and request.args.get("v") == digest(filename):
             response.cache_control.no_cache = None
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True
-        if not accepts_gzip() or not compressible(response):
-            return response
-        if response.is_streamed and not static:
-            response.response = gzip_stream(response.response)
-            response.headers.pop("Content-Length", None)
-        else:
-            if static:
-                response.direct_passthrough = False
-                body = gzipped_static(filename, digest(filename))
-            else:
-                body = gzip.compress(response.get_data(), compresslevel=6, mtime=0)
-            response.set_data(body)
-        response.headers["Content-Encoding"] = "gzip"
-        response.vary.add("Accept-Encoding")
-        etag, weak = response.get_etag()
-        if etag and not weak:  # a strong ETag names the exact bytes, so gzip gets its own
-            response.set_etag(etag + "-gz")
+        if accepts_gzip() and compressible(response):
+            gzip_response(response, gzipped_static(filename, digest(filename)) if static else None)
         return response
+
+
+def gzip_response(response: Response, static_body: bytes | None) -> None:
+    """Compress a response in place: a stream as it goes, a static file from its cached gzip."""
+    if response.is_streamed and static_body is None:
+        response.response = gzip_stream(response.response)
+        response.headers.pop("Content-Length", None)
+    else:
+        if static_body is not None:
+            response.direct_passthrough = False
+        response.set_data(static_body if static_body is not None
+                          else gzip.compress(response.get_data(), compresslevel=6, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    etag, weak = response.get_etag()
+    if etag and not weak:  # a strong ETag names the exact bytes, so gzip gets its own
+        response.set_etag(etag + "-gz")
 
 
 def gzip_stream(chunks: Iterable[str | bytes]) -> Iterator[bytes]:

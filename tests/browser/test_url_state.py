@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.sources.demo_jobs import SFT_NEW_ID
-from dashboard.viewmodels.smoothing import ema_reference
 from tests.browser.conftest import Server
 from tests.browser.tools_job import JOB_ID, STEPS, loss, tools_server
+from tests.ema_reference import ema_reference
 
 pytestmark = pytest.mark.browser
 
