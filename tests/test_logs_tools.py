@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from dashboard.viewmodels.logs import (
     AROUND,
+    LOG_WINDOW,
     MAX_QUERY,
     NO_FILTER,
     LogFilter,
@@ -23,7 +24,6 @@ from dashboard.viewmodels.logs import (
     parse_filter,
     positions,
 )
-from dashboard.viewmodels.logs_panel import LOG_WINDOW
 from tests.static_source import JOBS, job, static_app
 
 BIG_ID = "10000000-0000-4000-8000-000000000001"

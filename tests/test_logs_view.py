@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from dashboard.models import Job, parse_logs
-from dashboard.viewmodels.logs import MAX_DATA_CHARS, NO_FILTER, data_text, log_rows
-from dashboard.viewmodels.logs_panel import update
+from dashboard.viewmodels.logs import MAX_DATA_CHARS, NO_FILTER, data_text, log_rows, update
 
 CHECKPOINT = "tinker://ffa04fd4-5b6e-5a36-9fb6-f442b22748c2:train:0/sampler_weights/checkpoint-1-step10"
 ITEMS = [

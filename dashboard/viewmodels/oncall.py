@@ -21,7 +21,7 @@ from dashboard.models import Job, parse_logs
 from dashboard.viewmodels import incident
 from dashboard.viewmodels import triage_card as triage
 from dashboard.viewmodels.checklist import Checklist, checklist
-from dashboard.viewmodels.logs_panel import LOG_WINDOW
+from dashboard.viewmodels.logs import LOG_WINDOW
 from dashboard.viewmodels.markers import Markers
 from dashboard.viewmodels.triage_card import Card, Evidence, Marked
 

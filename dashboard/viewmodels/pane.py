@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dashboard.models import Job, Pane
-from dashboard.viewmodels import logs_panel
+from dashboard.viewmodels import logs as logs_panel
 from dashboard.viewmodels.artifacts import ArtifactsView, artifacts_view
 from dashboard.viewmodels.chart_controls import DEFAULT_OPTIONS, ChartOptions
 from dashboard.viewmodels.charts_section import ChartsView, charts_view, needs_plotly
-from dashboard.viewmodels.logs import NO_FILTER, LogFilter
-from dashboard.viewmodels.logs_panel import LogsView
+from dashboard.viewmodels.logs import NO_FILTER, LogFilter, LogsView
 from dashboard.viewmodels.markers import Markers
 from dashboard.viewmodels.oncall import OnCallView, oncall_view
 from dashboard.viewmodels.publish import PublishView, publish_view

@@ -33,7 +33,6 @@ from dashboard.web.viewer import Viewer, seal, session_seconds, set_cookie, view
 log = logging.getLogger(__name__)
 
 MODES = ("none", "viewer", "service")
-DEFAULT_HOURS = 12.0
 MIN_SECRET = 32
 OPEN_ENDPOINTS = frozenset({"auth.sign_in", "pages.healthz", "static"})
 bp = Blueprint("auth", __name__)

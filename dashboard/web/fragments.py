@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 
 from dashboard.models import Job, log_items, parse_artifacts
 from dashboard.sources import gather, load_pane
-from dashboard.viewmodels import logs_panel
+from dashboard.viewmodels import logs as logs_panel
 from dashboard.viewmodels.artifacts import artifacts_view
 from dashboard.viewmodels.chart_controls import ChartOptions, parse_options, settle
 from dashboard.viewmodels.charts_section import charts_view, zoomed

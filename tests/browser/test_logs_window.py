@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard.viewmodels.logs_panel import LOG_WINDOW
+from dashboard.viewmodels.logs import LOG_WINDOW
 from tests.browser.conftest import Server, platform_server, stop_server
 from tests.fake_platform import DEFAULT_KEY, FakePlatform
 
