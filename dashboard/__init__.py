@@ -9,8 +9,11 @@ from pathlib import Path
 from flask import Flask
 
 from dashboard import config
-from dashboard.sources import JobSource, build_source
+from dashboard.sources import JobSource
 from dashboard.sources.cache import FINISHED_TTL, CachedSource
+from dashboard.sources.demo import DemoSource
+from dashboard.sources.directory import DirectorySource
+from dashboard.sources.platform import PlatformSource
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +36,15 @@ def viewer_hours() -> float:
     except ValueError:
         return 12.0
     return hours if 0 < hours <= 24 * 30 else 12.0
+
+
+def build_source(settings: config.Settings) -> JobSource:
+    """The job source the settings ask for."""
+    if settings.source == "platform":
+        return PlatformSource(settings)
+    if settings.source == "directory":
+        return DirectorySource(settings.jobs_dir, settings.organization, settings.workspace)
+    return DemoSource()
 
 
 def create_app(settings: config.Settings | None = None, source: JobSource | None = None) -> Flask:

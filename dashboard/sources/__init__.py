@@ -123,21 +123,6 @@ def read_only_error(what: str) -> SourceError:
     return SourceError(405, f"{what} is read-only: jobs cannot be cancelled or retried here")
 
 
-def build_source(settings: Any) -> JobSource:
-    """The job source the settings ask for."""
-    if settings.source == "platform":
-        from dashboard.sources.platform import PlatformSource
-
-        return PlatformSource(settings)
-    if settings.source == "directory":
-        from dashboard.sources.directory import DirectorySource
-
-        return DirectorySource(settings.jobs_dir, settings.organization, settings.workspace)
-    from dashboard.sources.demo import DemoSource
-
-    return DemoSource()
-
-
 def parse_json(body: bytes) -> Any:
     """Parse a response body with orjson (fast for 10^6-point series); fall back to the standard
     parser, which also reads the NaN / Infinity literals that some trainers write, after turning

@@ -36,22 +36,16 @@ def source_for(key: str) -> JobSource:
 
 def default_scope() -> tuple[str, str]:
     """The organization and workspace `/` opens, asking the platform once when unknown."""
+    conf = settings()
+    if conf.organization and conf.workspace:
+        return conf.organization, conf.workspace
     person = viewer()
     if person is not None:
-        conf = settings()
-        if conf.organization and conf.workspace:
-            return conf.organization, conf.workspace
         return person.scope or source().default_scope(conf.organization, conf.workspace)
     with _scope_lock:
-        scope = current_app.config.get("SCOPE")
-        if scope is None:
-            conf = settings()
-            if conf.organization and conf.workspace:
-                scope = (conf.organization, conf.workspace)
-            else:
-                scope = source().default_scope(conf.organization, conf.workspace)
-            current_app.config["SCOPE"] = scope
-        return scope
+        if "SCOPE" not in current_app.config:
+            current_app.config["SCOPE"] = source().default_scope(conf.organization, conf.workspace)
+        return current_app.config["SCOPE"]
 
 
 def job_url(org: str, workspace: str, job_id: str) -> str:
