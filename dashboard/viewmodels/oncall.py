@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from dashboard.analysis import progress
-from dashboard.analysis.stalls import stall
+from dashboard.analysis.progress import stall
 from dashboard.models import Job, parse_logs
 from dashboard.viewmodels import incident
 from dashboard.viewmodels import triage_card as triage

@@ -10,9 +10,8 @@ from typing import Any
 
 from dashboard.analysis import logscan, progress
 from dashboard.analysis.anomalies import Anomalies, Anomaly
-from dashboard.analysis.progress import Checkpoint
+from dashboard.analysis.progress import Checkpoint, Stall
 from dashboard.analysis.series import step_text
-from dashboard.analysis.stalls import Stall
 from dashboard.models import Job, LogEntry
 from dashboard.viewmodels import format as fmt
 
