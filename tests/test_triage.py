@@ -31,7 +31,7 @@ from dashboard.sources.demo import (
     DemoSource,
 )
 from dashboard.sources.demo_jobs import running_sft
-from dashboard.viewmodels import incident, publish
+from dashboard.viewmodels import publish, triage_card
 from dashboard.viewmodels.markers import Markers, marker_layout
 from dashboard.viewmodels.oncall import OnCallView, oncall_view
 from dashboard.viewmodels.publish import publish_view
@@ -577,17 +577,17 @@ def test_the_manifest_here_document_cannot_be_closed_early():
 
 
 def test_inline_markdown_is_escaped_and_flat():
-    assert incident.inline("a *b* _c_ [d](e) <f> `g` | ~h\nnext") == (
+    assert triage_card.inline("a *b* _c_ [d](e) <f> `g` | ~h\nnext") == (
         r"a \*b\* \_c\_ \[d\](e) \<f\> \`g\` \| \~h next")
-    assert incident.inline(None) == ""
-    assert len(incident.inline("x" * 900)) == incident.MAX_INLINE
+    assert triage_card.inline(None) == ""
+    assert len(triage_card.inline("x" * 900)) == triage_card.MAX_INLINE
 
 
 def test_code_spans_and_fences_outlast_the_backticks_inside():
-    assert incident.code_span("plain") == "`plain`"
-    assert incident.code_span("a``b") == "```a``b```"
-    assert incident.code_span("`x") == "`` `x ``"
-    block = incident.fenced(["```", "````` five"])
+    assert triage_card.code_span("plain") == "`plain`"
+    assert triage_card.code_span("a``b") == "```a``b```"
+    assert triage_card.code_span("`x") == "`` `x ``"
+    block = triage_card.fenced(["```", "````` five"])
     assert block.startswith("``````text\n") and block.endswith("\n``````")
 
 

@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from dashboard.analysis import progress
 from dashboard.analysis.progress import stall
 from dashboard.models import Job, parse_logs
-from dashboard.viewmodels import incident
 from dashboard.viewmodels import triage_card as triage
 from dashboard.viewmodels.checklist import Checklist, checklist
 from dashboard.viewmodels.logs_panel import LOG_WINDOW
@@ -68,7 +67,7 @@ def oncall_view(job: Job, items: Sequence[Any], on_page: Container[int], artifac
     if seen and reason is not None:
         card = part("card", lambda: triage.triage_card(job, reason, seen, now), None)
     if card:
-        text = part("incident", lambda: incident.markdown(job, card, link), "")
+        text = part("incident", lambda: triage.incident_markdown(job, card, link), "")
         card = dataclasses.replace(card, incident=text)
     if seen and job.status == "completed":
         checks = part("checklist", lambda: checklist(job, seen, markers.keys, markers.read), None)

@@ -1,8 +1,13 @@
 """The triage card of a failed, cancelled, stalled or anomalous job: what went wrong and where,
-each log line a jump into the logs panel."""
+each log line a jump into the logs panel; and its incident summary, Markdown for a chat or a ticket.
+
+Every value in the summary comes from the job, so it is escaped: inline text loses its Markdown
+meaning, and log lines go into a fenced block whose fence is longer than any run of backticks inside.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +23,9 @@ from dashboard.viewmodels import format as fmt
 LAST_ENTRIES = 3  # "the last entries before the end"
 TITLES = {"failed": "Why it failed", "cancelled": "Why it stopped: cancelled",
           "stalled": "Stalled: no progress", "anomaly": "Something looks wrong"}
+MAX_INLINE = 500
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+BACKTICKS = re.compile(r"`+")
 
 
 @dataclass(frozen=True)
@@ -188,3 +196,49 @@ def triage_card(job: Job, reason: str, seen: Evidence, now: datetime) -> Card:
         cancel_requested_at=job.cancel_requested_at, cancel_utc=fmt.utc(job.cancel_requested_at),
         last_log_utc=fmt.utc(last_log), last_log_iso=fmt.iso(last_log),
     )
+
+
+def inline(text: str | None, limit: int = MAX_INLINE) -> str:
+    """Untrusted text as plain inline Markdown: one line, cut to `limit`, special characters escaped."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", fmt.one_line(text or "", limit))
+
+
+def code_span(text: str) -> str:
+    """Text as an inline code span, whatever backticks it holds."""
+    flat = " ".join(text.split())
+    fence = "`" * (max(map(len, BACKTICKS.findall(flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def fenced(lines: list[str], info: str = "text") -> str:
+    """Lines in a fenced code block that nothing inside can close."""
+    body = "\n".join(lines)
+    fence = "`" * max(3, max(map(len, BACKTICKS.findall(body)), default=0) + 1)
+    return f"{fence}{info}\n{body}\n{fence}"
+
+
+def incident_markdown(job: Job, card: Card, link: str) -> str:
+    """The incident summary of a job: title, id, status, error, first bad step, link, key log lines."""
+    out = [f"**Training job {inline(job.status)}: {inline(job.title)}** ({code_span(job.id)})", ""]
+    when = "ended" if job.terminal else "last log entry"
+    out.append(f"- Status: {inline(job.status)}" + (f", {when} {fmt.utc(card.ended)}" if card.ended else ""))
+    if card.error:
+        out.append(f"- Error: {inline(card.error)}")
+    if card.stall:
+        out.append(f"- Stalled: {inline(card.stall.sentence)}")
+    if card.first_bad:
+        out.append(f"- First bad step: {inline(card.first_bad.anomaly.sentence)}")
+    elif job.status == "failed" and card.first_error and card.first_error.time:
+        out.append(f"- First error: {card.first_error.time_utc}")
+    out.append(f"- Last step: {inline(card.step_sentence)}")
+    out.append(f"- Last checkpoint: {inline(card.checkpoint_sentence)}")
+    out.append(f"- Link: <{link}>")
+    lines: dict[int, str] = {}  # by entry, each once
+    for entry in (card.first_error, *(m.link for m in card.marked), *card.last_entries):
+        if entry is not None:
+            lines.setdefault(entry.index,
+                             f"{entry.time_utc} {entry.level.upper():<7} {logscan.headline(entry.line)}")
+    if lines:
+        out += ["", "Key log lines:", fenced([lines[index] for index in sorted(lines)])]
+    return "\n".join(out) + "\n"
