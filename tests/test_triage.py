@@ -32,8 +32,7 @@ from dashboard.sources.demo import (
 )
 from dashboard.sources.demo_jobs import running_sft
 from dashboard.viewmodels import publish, triage_card
-from dashboard.viewmodels.markers import Markers, marker_layout
-from dashboard.viewmodels.oncall import OnCallView, oncall_view
+from dashboard.viewmodels.oncall import Markers, OnCallView, marker_layout, oncall_view
 from dashboard.viewmodels.publish import publish_view
 from dashboard.viewmodels.triage_card import log_link
 
