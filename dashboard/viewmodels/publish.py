@@ -44,7 +44,6 @@ class PublishView:
     checkpoints: tuple[Checkpoint, ...]
     chosen: Checkpoint
     note: str  # why this checkpoint was chosen, when it was not asked for
-    slug: str
     manifest: str  # model.yaml
     commands: tuple[Command, ...]
     base: str = ""  # the job page's URL (the form's action, and model.yaml's)
@@ -90,10 +89,7 @@ def manifest(job: Job, job_id: str, checkpoint: Checkpoint, name: str, semver: s
     if job.dataset:
         summary += f" on {job.dataset}"
     summary += f" (training job {job_id}, checkpoint {checkpoint.name})."
-    tags: list[str] = []
-    for tag in (*job.tags, job.trainer_type, job.backend):
-        if tag and one_line(tag, 100) not in tags:
-            tags.append(one_line(tag, 100))
+    tags = list(dict.fromkeys(one_line(t, 100) for t in (*job.tags, job.trainer_type, job.backend) if t))
     data: dict[str, object] = {"name": name, "version": version(semver),
                                "summary": one_line(summary, MAX_SUMMARY)}
     if job.model:
@@ -153,14 +149,12 @@ def helper(job: Job, job_id: str, checkpoints: Sequence[Checkpoint], chosen: str
     checkpoint, note = choose(checkpoints, chosen)
     name = slug(job.name or job.title, f"model-{job_id[:8]}")
     text = manifest(job, job_id, checkpoint, name)
-    return PublishView(tuple(checkpoints), checkpoint, note, name, text, commands(checkpoint, text, name),
-                       base)
+    return PublishView(tuple(checkpoints), checkpoint, note, text, commands(checkpoint, text, name), base)
 
 
 def publish_view(job: Job, job_id: str, artifacts: dict[str, Any], chosen: str | None,
                  base: str) -> PublishView | None:
-    """The publish helper of a completed job with checkpoints, or None (also when it fails: it is
-    logged, and the page goes on without it)."""
+    """The publish helper of a completed job with checkpoints, or None (also when it fails: logged)."""
     if job.status != "completed":
         return None
     try:

@@ -89,8 +89,6 @@ class Card:
     last_step: float | None
     planned: int | None
     checkpoint: Checkpoint | None
-    last_log: datetime | None
-    since_last_log: float | None
     stall: Stall | None
     marked: tuple[Marked, ...]
     first_bad: Marked | None
@@ -99,8 +97,9 @@ class Card:
     cancel_requested_at: datetime | None = None
     incident: str = ""  # the Markdown incident summary, for a chat or a ticket
     cancel_utc: str = ""  # when the cancellation was asked for, in UTC
-    last_log_utc: str = ""  # the last entry's time, in UTC ...
-    last_log_iso: str = ""  # ... and in ISO 8601 (the browser keeps "… ago" current)
+    since_sentence: str = "—"  # '3h 02m ago' since the last entry ...
+    last_log_utc: str = ""  # ... its time in UTC ...
+    last_log_iso: str = ""  # ... and in ISO 8601, "" without one (the browser keeps "… ago" current)
 
     @property
     def title(self) -> str:
@@ -135,11 +134,6 @@ class Card:
             if self.before_bad:
                 text += f": {self.before_bad.name} is the last one saved before it"
         return text
-
-    @property
-    def since_sentence(self) -> str:
-        """'3h 02m ago', rendered again by the browser as time goes by."""
-        return f"{fmt.duration(self.since_last_log)} ago" if self.since_last_log is not None else "—"
 
 
 def triage_reason(job: Job, stall: Stall | None, anomalies: Anomalies) -> str | None:
@@ -188,12 +182,11 @@ def triage_card(job: Job, reason: str, seen: Evidence, now: datetime) -> Card:
         first_error=log_link(items, first_error, seen.on_page) if first_error is not None else None,
         errors=logscan.error_count(items) if first_error is not None else 0,
         last_entries=last, last_step=progress.last_step(job), planned=progress.planned_steps(job),
-        checkpoint=seen.checkpoints[-1] if seen.checkpoints else None, last_log=last_log,
-        since_last_log=(now - last_log).total_seconds() if last_log else None,
-        stall=seen.stall, marked=seen.marked,
+        checkpoint=seen.checkpoints[-1] if seen.checkpoints else None, stall=seen.stall, marked=seen.marked,
         first_bad=next((m for m in seen.marked if first and m.anomaly == first), None),
         ended=ended_at(job, seen.entries), before_bad=before[-1] if before else None,
         cancel_requested_at=job.cancel_requested_at, cancel_utc=fmt.utc(job.cancel_requested_at),
+        since_sentence=f"{fmt.duration((now - last_log).total_seconds())} ago" if last_log else "—",
         last_log_utc=fmt.utc(last_log), last_log_iso=fmt.iso(last_log),
     )
 
