@@ -121,14 +121,6 @@ def first_spike(y: np.ndarray, threshold: float = SPIKE_Z) -> Spike | None:
     return Spike(position, float(values[at]), float(medians[reference]), float(z))
 
 
-def value_word(raw: Any) -> str:
-    """`NaN`, `Inf` or `-Inf` for a non-finite value as a trainer wrote it."""
-    text = str(raw).strip().lower()
-    if "nan" in text:
-        return "NaN"
-    return "-Inf" if text.startswith("-") else "Inf"
-
-
 def first_non_finite(metrics: dict[str, Any], key: str,
                      read: Callable[[str], Series]) -> Anomaly | None:
     """The first NaN/Inf of one series, or None (a sum tells most clean series apart cheaply)."""
@@ -142,8 +134,10 @@ def first_non_finite(metrics: dict[str, Any], key: str,
     if not len(item.bad):
         return None
     position = int(item.bad[0])
+    text = str(raw[position]).strip().lower()  # as the trainer wrote it
+    word = "NaN" if "nan" in text else "-Inf" if text.startswith("-") else "Inf"
     return Anomaly("nan", key, float(item.x[position]), item.x_label,
-                   f"{value_word(raw[position])}; {len(item.bad):,} non-finite values in all")
+                   f"{word}; {len(item.bad):,} non-finite values in all")
 
 
 def train_levels(train: Series, steps: np.ndarray) -> np.ndarray:

@@ -108,11 +108,8 @@ class StepIndex:
 
 def entry_at_time(items: Sequence[Any], moment: datetime) -> int | None:
     """The first entry written at or after `moment`."""
-    for i, item in enumerate(items):
-        stamp = parse_time(item.get("timestamp")) if isinstance(item, dict) else None
-        if stamp is not None and stamp >= moment:
-            return i
-    return None
+    stamps = (parse_time(item.get("timestamp")) if isinstance(item, dict) else None for item in items)
+    return next((i for i, stamp in enumerate(stamps) if stamp is not None and stamp >= moment), None)
 
 
 def step_time(job: Job, x: float, ended: datetime | None) -> datetime | None:

@@ -20,7 +20,6 @@ from dashboard.analysis.series import read_number
 from dashboard.models import Job, LogEntry
 
 CHECKPOINT_STEP = re.compile(r"step[-_]?(\d+)|_(\d+)$", re.IGNORECASE)
-STALL_FACTOR = 10.0
 STALL_FLOOR = 120.0  # seconds
 RECENT_ENTRIES = 50  # entries whose gaps give a running job's usual interval
 
@@ -121,7 +120,7 @@ def stall(job: Job, entries: Sequence[LogEntry], now: datetime) -> Stall | None:
         return None
     quiet = (now - last).total_seconds()
     usual = usual_interval(entries)
-    limit = max(STALL_FACTOR * usual, STALL_FLOOR) if usual else STALL_FLOOR
+    limit = max(10 * usual, STALL_FLOOR) if usual else STALL_FLOOR
     if quiet <= limit:
         return None
     reached = last_step(job)

@@ -123,9 +123,8 @@ class OnCallView:
 
 def oncall_view(job: Job, items: Sequence[Any], on_page: Container[int], artifacts: dict[str, Any],
                 now: datetime, markers: Markers, link: str) -> OnCallView:
-    """The on-call parts of a job page: `items` are every raw log entry, `on_page` the positions
-    of those the logs panel shows, `markers` the page's series reader (shared with the charts),
-    `link` the job page's absolute URL (for the incident summary)."""
+    """The on-call parts of a job page: `items` are every raw log entry, `on_page` those the logs
+    panel shows, `markers` the page's series reader, `link` the page's URL (for the summary)."""
     failures: list[str] = []
 
     def part(name: str, build: Callable[[], T], fallback: T) -> T:

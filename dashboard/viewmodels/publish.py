@@ -23,9 +23,6 @@ from dashboard.viewmodels.format import one_line
 
 DEFAULT_VERSION = "0.1.0"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
-MAX_SLUG = 63
-MAX_SUMMARY = 300
-HEREDOC = "MODEL_YAML"
 log = logging.getLogger(__name__)
 
 
@@ -52,7 +49,7 @@ class PublishView:
 def slug(text: str | None, fallback: str) -> str:
     """A registry name from a job name: lower case, `a-z0-9` words joined by `-`."""
     words = re.findall(r"[a-z0-9]+", (text or "").lower())
-    name = "-".join(words)[:MAX_SLUG].strip("-")
+    name = "-".join(words)[:63].strip("-")
     return name or fallback
 
 
@@ -91,7 +88,7 @@ def manifest(job: Job, job_id: str, checkpoint: Checkpoint, name: str, semver: s
     summary += f" (training job {job_id}, checkpoint {checkpoint.name})."
     tags = list(dict.fromkeys(one_line(t, 100) for t in (*job.tags, job.trainer_type, job.backend) if t))
     data: dict[str, object] = {"name": name, "version": version(semver),
-                               "summary": one_line(summary, MAX_SUMMARY)}
+                               "summary": one_line(summary, 300)}
     if job.model:
         data["base_model"] = one_line(job.model, 200)
     refs = dataset_refs(job)
@@ -123,7 +120,7 @@ def download_command(checkpoint: Checkpoint, directory: str) -> Command:
 
 def heredoc_marker(text: str) -> str:
     """A here-document delimiter that is not a line of `text`."""
-    marker, lines = HEREDOC, set(text.splitlines())
+    marker, lines = "MODEL_YAML", set(text.splitlines())
     while marker in lines:
         marker += "_"
     return marker

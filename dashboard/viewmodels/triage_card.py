@@ -20,7 +20,6 @@ from dashboard.analysis.series import step_text
 from dashboard.models import Job, LogEntry
 from dashboard.viewmodels import format as fmt
 
-LAST_ENTRIES = 3  # "the last entries before the end"
 TITLES = {"failed": "Why it failed", "cancelled": "Why it stopped: cancelled",
           "stalled": "Stalled: no progress", "anomaly": "Something looks wrong"}
 MAX_INLINE = 500
@@ -70,11 +69,8 @@ def marked(job: Job, items: Sequence[Any], anomalies: Anomalies, ended: datetime
            on_page: Container[int]) -> tuple[Marked, ...]:
     """Each anomaly with the log entry of its moment (the card and the chart list share it)."""
     steps = logscan.StepIndex.of(items) if anomalies.found else None
-    out = []
-    for anomaly in anomalies.found:
-        index = logscan.entry_for(job, items, anomaly, ended, steps)
-        out.append(Marked(anomaly, log_link(items, index, on_page) if index is not None else None))
-    return tuple(out)
+    found = [(a, logscan.entry_for(job, items, a, ended, steps)) for a in anomalies.found]
+    return tuple(Marked(a, log_link(items, i, on_page) if i is not None else None) for a, i in found)
 
 
 @dataclass(frozen=True)
@@ -155,8 +151,7 @@ def ended_at(job: Job, entries: Sequence[LogEntry]) -> datetime | None:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the card is built from: the job's logs (raw and newest parsed), its anomalies and
-    the entries the page shows."""
+    """What the card is built from: the job's logs (raw, newest parsed, shown), anomalies, checkpoints."""
 
     items: Sequence[Any]
     entries: Sequence[LogEntry]
@@ -174,7 +169,7 @@ def triage_card(job: Job, reason: str, seen: Evidence, now: datetime) -> Card:
     last_log = max(times) if times else None
     first_error = logscan.first_error(items)
     last = tuple(log_link(items, i, seen.on_page)
-                 for i in range(max(0, len(items) - LAST_ENTRIES), len(items)))
+                 for i in range(max(0, len(items) - 3), len(items)))  # the last 3 entries
     first = seen.anomalies.first
     before = [c for c in seen.checkpoints if first and c.step is not None and c.step < first.x]
     return Card(
