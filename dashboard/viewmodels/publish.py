@@ -71,9 +71,8 @@ def choose(checkpoints: Sequence[Checkpoint], chosen: str | None) -> tuple[Check
 
 def dataset_refs(job: Job) -> list[str]:
     """The datasets the job trained on, as pinned `org/name@version` references."""
-    refs = [job.dataset_ref, job.prompt_dataset_ref, *job.trajectory_dataset_refs]
     out: list[str] = []
-    for ref in refs:
+    for ref in (job.dataset_ref, job.prompt_dataset_ref, *job.trajectory_dataset_refs):
         if ref and str(ref) not in out:
             out.append(one_line(str(ref), 200))
     return out
@@ -91,8 +90,7 @@ def manifest(job: Job, job_id: str, checkpoint: Checkpoint, name: str, semver: s
                                "summary": one_line(summary, 300)}
     if job.model:
         data["base_model"] = one_line(job.model, 200)
-    refs = dataset_refs(job)
-    if refs:
+    if refs := dataset_refs(job):
         data["dataset_refs"] = refs
     if tags:
         data["tags"] = tags
