@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from dashboard.analysis import logscan, progress, stalls
+from dashboard.analysis import logscan, progress
 from dashboard.analysis.anomalies import SPIKE_Z, Anomalies, Anomaly, first_spike
 from dashboard.analysis.series import step_text
 from dashboard.models import Job, LogEntry, parse_logs
@@ -31,9 +31,8 @@ from dashboard.sources.demo import (
     DemoSource,
 )
 from dashboard.sources.demo_jobs import running_sft
-from dashboard.viewmodels import incident, publish
-from dashboard.viewmodels.markers import Markers, marker_layout
-from dashboard.viewmodels.oncall import OnCallView, oncall_view
+from dashboard.viewmodels import publish, triage_card
+from dashboard.viewmodels.oncall import Markers, OnCallView, marker_layout, oncall_view
 from dashboard.viewmodels.publish import publish_view
 from dashboard.viewmodels.triage_card import log_link
 
@@ -67,7 +66,7 @@ def noisy_loss(n: int, seed: int = 1) -> list[float]:
     (math.inf, "an unknown time"),
 ])
 def test_short_duration(seconds, text):
-    assert stalls.short_duration(seconds) == text
+    assert progress.short_duration(seconds) == text
 
 
 def test_step_text_and_headline():
@@ -351,28 +350,28 @@ def running(steps: int = 100, **fields) -> Job:
 
 def test_a_running_job_quiet_for_much_longer_than_usual_is_stalled():
     entries = entries_every(8, 100, NOW - timedelta(minutes=14))
-    found = stalls.stall(running(), entries, NOW)
+    found = progress.stall(running(), entries, NOW)
     assert found is not None and found.sentence == "no progress for 14 min; entries usually every 8 s"
-    assert found.limit == stalls.STALL_FLOOR  # 10 x 8 s is under the 2 min floor
+    assert found.limit == progress.STALL_FLOOR  # 10 x 8 s is under the 2 min floor
 
 
 def test_no_stall_within_the_limit_or_when_not_running():
     entries = entries_every(30, 50, NOW - timedelta(minutes=4))
-    assert stalls.stall(running(), entries, NOW) is None  # 4 min < 10 x 30 s
+    assert progress.stall(running(), entries, NOW) is None  # 4 min < 10 x 30 s
     old = entries_every(8, 10, NOW - timedelta(hours=5))
-    assert stalls.stall(running(status="completed"), old, NOW) is None
+    assert progress.stall(running(status="completed"), old, NOW) is None
 
 
 def test_logs_quiet_while_the_metrics_keep_moving_is_no_stall():
     entries = entries_every(8, 100, NOW - timedelta(minutes=14))  # steps 1..100 logged
-    assert stalls.stall(running(steps=500), entries, NOW) is None
+    assert progress.stall(running(steps=500), entries, NOW) is None
 
 
 def test_a_stall_with_no_entries_counts_from_the_start_and_entries_at_one_time_are_one():
-    assert stalls.stall(running(), [], NOW).quiet == 3 * 3600
-    assert stalls.stall(Job.from_api({"id": "r", "status": "running"}), [], NOW) is None
+    assert progress.stall(running(), [], NOW).quiet == 3 * 3600
+    assert progress.stall(Job.from_api({"id": "r", "status": "running"}), [], NOW) is None
     same = parse_logs([{"timestamp": "2026-11-20T10:00:00Z"}] * 5)
-    found = stalls.stall(running(), same, NOW)
+    found = progress.stall(running(), same, NOW)
     assert found.usual is None and "too few entries" in found.sentence
 
 
@@ -577,17 +576,17 @@ def test_the_manifest_here_document_cannot_be_closed_early():
 
 
 def test_inline_markdown_is_escaped_and_flat():
-    assert incident.inline("a *b* _c_ [d](e) <f> `g` | ~h\nnext") == (
+    assert triage_card.inline("a *b* _c_ [d](e) <f> `g` | ~h\nnext") == (
         r"a \*b\* \_c\_ \[d\](e) \<f\> \`g\` \| \~h next")
-    assert incident.inline(None) == ""
-    assert len(incident.inline("x" * 900)) == incident.MAX_INLINE
+    assert triage_card.inline(None) == ""
+    assert len(triage_card.inline("x" * 900)) == triage_card.MAX_INLINE
 
 
 def test_code_spans_and_fences_outlast_the_backticks_inside():
-    assert incident.code_span("plain") == "`plain`"
-    assert incident.code_span("a``b") == "```a``b```"
-    assert incident.code_span("`x") == "`` `x ``"
-    block = incident.fenced(["```", "````` five"])
+    assert triage_card.code_span("plain") == "`plain`"
+    assert triage_card.code_span("a``b") == "```a``b```"
+    assert triage_card.code_span("`x") == "`` `x ``"
+    block = triage_card.fenced(["```", "````` five"])
     assert block.startswith("``````text\n") and block.endswith("\n``````")
 
 

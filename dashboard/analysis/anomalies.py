@@ -1,13 +1,11 @@
-"""Anomalies in a job's metric series, found on the full series: the first NaN/Inf, the first
-loss spike and a val-vs-train divergence. Pure functions on numpy series.
+"""Anomalies in a job's metric series, found on the full series (pure functions on numpy series).
 
-The choices, in one place:
 - Loss spike: a robust z-score, `(x - median) / (1.4826 * MAD)`, of each point against the block
-  of `w` points before its own block (so against a trailing window of `w` to `2w - 1` points),
-  `w = clamp(n / 20, 10, 200)` finite points. Blocks keep it O(n) on 10^6-step jobs, where a true
-  rolling median would not be. The first block is the warm-up and is never flagged; only upward
-  jumps count (a loss that falls is good news); the scale has a floor of 0.5 % of the median, so
-  a near-constant series does not turn rounding into spikes. A point is a spike above z = 6.
+  of `w = clamp(n / 20, 10, 200)` finite points before its own block (a trailing window of `w` to
+  `2w - 1` points): blocks keep it O(n) on 10^6-step jobs, where a rolling median would not be.
+  The first block is the warm-up; only upward jumps count (a falling loss is good news); the
+  scale has a floor of 0.5 % of the median, so rounding in a near-constant series is no spike.
+  A point is a spike above z = 6.
 - NaN/Inf: the first non-finite value of any charted series, by step.
 - Val-vs-train divergence: the val loss rose at each of its last evals (at least two rises in a
   row, 10 % above its minimum in all) while the train loss fell over the same steps, or the
@@ -17,6 +15,7 @@ The choices, in one place:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -28,14 +27,7 @@ import numpy as np
 from dashboard.analysis.series import Series, is_sorted, step_text
 
 SPIKE_Z = 6.0
-MAD_TO_SIGMA = 1.4826
-SPIKE_WINDOW = (10, 200)  # the trailing window's size bounds, in finite points
-SCALE_FLOOR = 0.005  # of |median|: the smallest scale a spike is measured in
 DIVERGENCE_RISES = 2  # consecutive val-loss rises before it counts as diverging
-DIVERGENCE_RISE = 0.10  # ... and how far above its minimum the val loss must have gone
-RATIO_GROWTH = 1.30  # val/train ratio growth past its minimum that counts as diverging ...
-RATIO_BOUND = 1.5  # ... once the val loss is this many times the train loss
-VAL_STILL_IMPROVING = 0.02  # ... unless the val loss still fell more than this since the eval before
 TRAIN_WINDOW = 5  # train-loss points up to an eval that give its train level
 
 
@@ -104,14 +96,14 @@ def first_spike(y: np.ndarray, threshold: float = SPIKE_Z) -> Spike | None:
     finite = np.isfinite(y)
     values = y if finite.all() else y[finite]
     n = len(values)
-    width = int(min(SPIKE_WINDOW[1], max(SPIKE_WINDOW[0], n // 20)))
+    width = min(200, max(10, n // 20))
     blocks = n // width
     if blocks < 2:
         return None
     body = values[: blocks * width].reshape(blocks, width)
     medians = np.median(body, axis=1)
     mads = np.median(np.abs(body - medians[:, None]), axis=1)
-    scales = np.maximum(MAD_TO_SIGMA * mads, SCALE_FLOOR * np.abs(medians))
+    scales = np.maximum(1.4826 * mads, 0.005 * np.abs(medians))
     scales = np.where(scales > 0, scales, 1e-12)
     # Each block against the one before it, then the points past the last whole block.
     limits = medians + threshold * scales
@@ -129,39 +121,27 @@ def first_spike(y: np.ndarray, threshold: float = SPIKE_Z) -> Spike | None:
     return Spike(position, float(values[at]), float(medians[reference]), float(z))
 
 
-def quickly_finite(raw: list[Any]) -> bool:
-    """Whether a list of plain numbers holds no NaN/Inf, known from its sum (False: look closer)."""
-    try:
-        return math.isfinite(sum(raw))
-    except (TypeError, OverflowError, ValueError):
-        return False
-
-
-def value_word(raw: Any) -> str:
-    """`NaN`, `Inf` or `-Inf` for a non-finite value as a trainer wrote it."""
-    text = str(raw).strip().lower()
-    if "nan" in text:
-        return "NaN"
-    return "-Inf" if text.startswith("-") else "Inf"
-
-
 def first_non_finite(metrics: dict[str, Any], key: str,
                      read: Callable[[str], Series]) -> Anomaly | None:
     """The first NaN/Inf of one series, or None (a sum tells most clean series apart cheaply)."""
     raw = metrics.get(key)
-    if not isinstance(raw, list) or quickly_finite(raw):
+    if not isinstance(raw, list):
         return None
+    with contextlib.suppress(TypeError, OverflowError, ValueError):  # not plain numbers: look closer
+        if math.isfinite(sum(raw)):
+            return None
     item = read(key)
     if not len(item.bad):
         return None
     position = int(item.bad[0])
+    text = str(raw[position]).strip().lower()  # as the trainer wrote it
+    word = "NaN" if "nan" in text else "-Inf" if text.startswith("-") else "Inf"
     return Anomaly("nan", key, float(item.x[position]), item.x_label,
-                   f"{value_word(raw[position])}; {len(item.bad):,} non-finite values in all")
+                   f"{word}; {len(item.bad):,} non-finite values in all")
 
 
 def train_levels(train: Series, steps: np.ndarray) -> np.ndarray:
-    """The train loss at each step: the median of the last TRAIN_WINDOW finite points up to it
-    (fewer at the start; NaN before the first)."""
+    """The train loss at each step: the median of the last TRAIN_WINDOW finite points up to it."""
     finite = np.isfinite(train.y)
     x, y = train.x[finite], train.y[finite]
     if not len(x) or not is_sorted(x):
@@ -188,7 +168,7 @@ def divergence(train: Series, val: Series) -> Anomaly | None:
         start -= 1
     rises = len(values) - 1 - start
     lowest = float(values[start])
-    if (rises >= DIVERGENCE_RISES and lowest > 0 and values[-1] >= lowest * (1 + DIVERGENCE_RISE)
+    if (rises >= DIVERGENCE_RISES and lowest > 0 and values[-1] >= lowest * 1.10
             and np.isfinite(levels[start]) and levels[-1] < levels[start]):
         return Anomaly("divergence", val.key, float(steps[start + 1]), val.x_label,
                        f"{lowest:.4g} → {values[-1]:.4g} while the train loss fell "
@@ -201,8 +181,8 @@ def divergence(train: Series, val: Series) -> Anomaly | None:
     if best is None:
         return None
     later = slice(best + 1, None)
-    stopped = values[later] >= values[best:-1] * (1 - VAL_STILL_IMPROVING)  # no better than the eval before
-    bound = max(ratio[best] * RATIO_GROWTH, RATIO_BOUND)
+    stopped = values[later] >= values[best:-1] * 0.98  # no better than the eval before
+    bound = max(ratio[best] * 1.30, 1.5)
     grown = np.flatnonzero(np.isfinite(ratio[later]) & (ratio[later] >= bound) & stopped)
     if not len(grown):
         return None
@@ -211,12 +191,10 @@ def divergence(train: Series, val: Series) -> Anomaly | None:
                    f"val/train ratio {ratio[best]:.2f} → {ratio[at]:.2f}")
 
 
-
 def find_anomalies(metrics: dict[str, Any], read: Callable[[str], Series], charted: Sequence[str],
                    loss: str | None, val_loss: str | None) -> Anomalies:
-    """The first NaN/Inf of the `charted` series, the first spike of the `loss` series and a
-    divergence of the `val_loss` series from it, on the full series (`read` reads a series; the
-    page passes one that remembers, so no series is read twice)."""
+    """The first NaN/Inf of the `charted` series, the first spike of `loss` and a divergence of
+    `val_loss` from it (`read` reads a series; the page's remembers, so none is read twice)."""
     bad = [found for key in charted if (found := first_non_finite(metrics, key, read))]
     first_bad = min(bad, key=lambda a: (a.axis != "Step", a.x)) if bad else None
     spike = diverging = None

@@ -47,28 +47,29 @@ PLAIN_LEVELS = frozenset({"info", "debug", "warning"})
 
 
 def is_error(item: Any) -> bool:
-    """Whether a raw log entry is an error entry (the common levels are told apart first: a job
-    can have 10^5 entries)."""
+    """Whether a raw log entry is an error entry (the common levels are told apart first)."""
     if not isinstance(item, dict):
         return False
     level = item.get("level")
     return not (isinstance(level, str) and level in PLAIN_LEVELS) and parse_level(level) == "error"
 
 
-def maybe_errors(items: Sequence[Any]) -> Iterator[int]:
-    """The positions of the entries that are not plainly info, debug or warning (a fast pass)."""
+def error_positions(items: Sequence[Any]) -> Iterator[int]:
+    """The positions of the error entries (plainly info, debug or warning ones are passed over
+    without a call: a job can have 10^5 entries)."""
     return (i for i, item in enumerate(items)
-            if not (type(item) is dict and type(level := item.get("level")) is str and level in PLAIN_LEVELS))
+            if not (type(item) is dict and type(level := item.get("level")) is str and level in PLAIN_LEVELS)
+            and is_error(item))
 
 
 def first_error(items: Sequence[Any]) -> int | None:
     """The position of the first error entry."""
-    return next((i for i in maybe_errors(items) if is_error(items[i])), None)
+    return next(error_positions(items), None)
 
 
 def error_count(items: Sequence[Any]) -> int:
     """How many error entries there are."""
-    return sum(1 for i in maybe_errors(items) if is_error(items[i]))
+    return sum(1 for _ in error_positions(items))
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,14 +106,10 @@ class StepIndex:
         return int(self.positions[at]) if at < len(self.positions) else None
 
 
-
 def entry_at_time(items: Sequence[Any], moment: datetime) -> int | None:
     """The first entry written at or after `moment`."""
-    for i, item in enumerate(items):
-        stamp = parse_time(item.get("timestamp")) if isinstance(item, dict) else None
-        if stamp is not None and stamp >= moment:
-            return i
-    return None
+    stamps = (parse_time(item.get("timestamp")) if isinstance(item, dict) else None for item in items)
+    return next((i for i, stamp in enumerate(stamps) if stamp is not None and stamp >= moment), None)
 
 
 def step_time(job: Job, x: float, ended: datetime | None) -> datetime | None:
@@ -130,11 +127,11 @@ def step_time(job: Job, x: float, ended: datetime | None) -> datetime | None:
 def entry_for(job: Job, items: Sequence[Any], anomaly: Anomaly, ended: datetime | None,
               steps: StepIndex | None = None) -> int | None:
     """The log entry of the moment an anomaly happened: by `data.step`, else by time."""
+    if anomaly.axis != "Step":
+        return None
     steps = StepIndex.of(items) if steps is None else steps
-    if anomaly.axis == "Step" and steps:
+    if steps:
         return steps.first_at(anomaly.x)
-    if anomaly.axis == "Step":
-        moment = step_time(job, anomaly.x, ended)
-        return entry_at_time(items, moment) if moment else None
-    return None
+    moment = step_time(job, anomaly.x, ended)
+    return entry_at_time(items, moment) if moment else None
 

@@ -33,48 +33,36 @@ class Series:
         return int(np.isfinite(self.y).sum())
 
 
-
 def read_number(value: Any) -> tuple[float | None, bool, bool]:
     """Read one series value: (number or None, is NaN/Inf, is unusable)."""
     if value is None:
         return None, False, False
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None, False, True
-    if isinstance(value, int | float):
-        try:
-            number_ = float(value)
-        except OverflowError:
-            return None, True, False
-        return (number_, False, False) if math.isfinite(number_) else (None, True, False)
     if isinstance(value, str):
-        word = value.strip().lower()
-        if word in NON_FINITE_WORDS:
+        value = value.strip().lower()
+        if value in NON_FINITE_WORDS:
             return None, True, False
-        try:
-            number_ = float(word)
-        except ValueError:
-            return None, False, True
-        return (number_, False, False) if math.isfinite(number_) else (None, True, False)
-    return None, False, True
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None, True, False
+    except ValueError:
+        return None, False, True
+    return (number, False, False) if math.isfinite(number) else (None, True, False)
 
 
 def is_series(value: Any) -> bool:
     """Whether a metrics value is a per-step series with at least one numeric value."""
-    if not isinstance(value, list) or not value:
-        return False
-    for item in value:
-        parsed, bad, _ = read_number(item)
-        if parsed is not None or bad:
-            return True
-    return False
+    return isinstance(value, list) and any(
+        number is not None or bad for number, bad, _ in map(read_number, value))
 
 
 def values(raw: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
     """A series as float64 with NaN for anything undrawable, its NaN/Inf positions, and junk count.
 
-    The fast path lets numpy convert the whole list (None becomes NaN, True becomes 1); single
-    values are looked at only where that conversion could have hidden something: at NaNs (null
-    or NaN?) and at zeros and ones (a boolean?).
+    numpy converts the whole list (None becomes NaN, True becomes 1); single values are looked at
+    only where that could hide something: at NaNs (null or NaN?) and zeros and ones (a boolean?).
     """
     try:
         array = np.fromiter(raw, dtype=np.float64, count=len(raw))  # the fastest, for plain numbers
@@ -112,10 +100,8 @@ def _values_slowly(raw: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
 
 def axis(metrics: dict[str, Any], key: str, length: int,
          known: dict[str, np.ndarray | None] | None = None) -> tuple[np.ndarray, str]:
-    """The x values for a series: `steps` (or `eval/steps`), else `epochs`, else 1..N.
-
-    `known` remembers axes already read, since every series of a job shares them.
-    """
+    """The x values for a series: `steps` (or `eval/steps`), else `epochs`, else 1..N (`known`
+    remembers axes already read, since every series of a job shares them)."""
     known = {} if known is None else known
     prefix = "eval/" if key.startswith("eval/") else ""
     for name, label in ((f"{prefix}steps", "Step"), (f"{prefix}epochs", "Epoch")):
@@ -151,6 +137,7 @@ def axis_note(metrics: dict[str, Any], key: str, length: int, label: str) -> str
                         "drawn against position")
             return f"{name} could not be read as numbers: {key} is drawn against position"
     return ""
+
 
 def is_sorted(x: np.ndarray) -> bool:
     """Whether an axis only goes up (then a range of it is one slice)."""

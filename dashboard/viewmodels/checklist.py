@@ -14,8 +14,6 @@ from dashboard.analysis.series import Series, read_number, step_text
 from dashboard.models import Job
 from dashboard.viewmodels.triage_card import Evidence, LogLink, log_link
 
-STATE_TEXT = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail"}
-
 
 @dataclass(frozen=True)
 class Check:
@@ -30,7 +28,7 @@ class Check:
     @property
     def state_text(self) -> str:
         """`✓ pass`, `! warn` or `✗ fail`."""
-        return STATE_TEXT[self.state]
+        return {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail"}[self.state]
 
 
 @dataclass(frozen=True)
@@ -52,8 +50,7 @@ def change(values: np.ndarray) -> tuple[float, float] | None:
 
 
 def trend_check(job: Job, keys: Mapping[str, str], read: Callable[[str], Series]) -> Check:
-    """Loss went down (reward went up for an RL job with a reward series); `keys`: the first key
-    of each chart, by test id."""
+    """Loss went down (reward went up for an RL job); `keys`: the first key of each chart, by test id."""
     rl = job.trainer_type == "rl"
     key = keys.get("chart-reward") if rl else keys.get("chart-loss")
     label = "Reward went up" if rl else "Loss went down"
@@ -98,8 +95,7 @@ def eval_check(job: Job, keys: Mapping[str, str], read: Callable[[str], Series],
         level = train_levels(train, np.array([last_x]))[0] if train.x_label == val.x_label else np.nan
         if np.isfinite(level) and level > 0:
             evidence += f" vs train {level:.4g} ({(last_y - level) / level:+.0%})"
-    if anomalies.divergence:
-        found = anomalies.divergence
+    if found := anomalies.divergence:
         return Check("eval", label, "warn",
                      f"{evidence}; the val loss diverges from {found.where}: {found.detail}")
     return Check("eval", label, "pass", evidence)
@@ -152,8 +148,7 @@ def verdict(checks: tuple[Check, ...]) -> str:
 
 
 def checklist(job: Job, seen: Evidence, keys: Mapping[str, str], read: Callable[[str], Series]) -> Checklist:
-    """The checklist of a completed job (`keys`: the first key of each chart, by test id; `read`
-    reads a series)."""
+    """The checklist of a completed job (`keys`: each chart's first key by test id; `read`: a reader)."""
     checks = (checkpoint_check(seen), trend_check(job, keys, read),
               eval_check(job, keys, read, seen.anomalies), errors_check(seen), nan_check(seen))
     return Checklist(checks, verdict(checks), bool(seen.checkpoints))

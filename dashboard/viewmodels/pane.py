@@ -12,8 +12,7 @@ from dashboard.viewmodels.artifacts import ArtifactsView, artifacts_view
 from dashboard.viewmodels.chart_controls import DEFAULT_OPTIONS, ChartOptions
 from dashboard.viewmodels.charts_section import ChartsView, charts_view, needs_plotly
 from dashboard.viewmodels.logs import NO_FILTER, LogFilter, LogsView
-from dashboard.viewmodels.markers import Markers
-from dashboard.viewmodels.oncall import OnCallView, oncall_view
+from dashboard.viewmodels.oncall import Markers, OnCallView, oncall_view
 from dashboard.viewmodels.publish import PublishView, publish_view
 from dashboard.viewmodels.summary import SummaryView, summary_view
 

@@ -23,9 +23,6 @@ from dashboard.viewmodels.format import one_line
 
 DEFAULT_VERSION = "0.1.0"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
-MAX_SLUG = 63
-MAX_SUMMARY = 300
-HEREDOC = "MODEL_YAML"
 log = logging.getLogger(__name__)
 
 
@@ -44,7 +41,6 @@ class PublishView:
     checkpoints: tuple[Checkpoint, ...]
     chosen: Checkpoint
     note: str  # why this checkpoint was chosen, when it was not asked for
-    slug: str
     manifest: str  # model.yaml
     commands: tuple[Command, ...]
     base: str = ""  # the job page's URL (the form's action, and model.yaml's)
@@ -53,7 +49,7 @@ class PublishView:
 def slug(text: str | None, fallback: str) -> str:
     """A registry name from a job name: lower case, `a-z0-9` words joined by `-`."""
     words = re.findall(r"[a-z0-9]+", (text or "").lower())
-    name = "-".join(words)[:MAX_SLUG].strip("-")
+    name = "-".join(words)[:63].strip("-")
     return name or fallback
 
 
@@ -75,9 +71,8 @@ def choose(checkpoints: Sequence[Checkpoint], chosen: str | None) -> tuple[Check
 
 def dataset_refs(job: Job) -> list[str]:
     """The datasets the job trained on, as pinned `org/name@version` references."""
-    refs = [job.dataset_ref, job.prompt_dataset_ref, *job.trajectory_dataset_refs]
     out: list[str] = []
-    for ref in refs:
+    for ref in (job.dataset_ref, job.prompt_dataset_ref, *job.trajectory_dataset_refs):
         if ref and str(ref) not in out:
             out.append(one_line(str(ref), 200))
     return out
@@ -90,16 +85,12 @@ def manifest(job: Job, job_id: str, checkpoint: Checkpoint, name: str, semver: s
     if job.dataset:
         summary += f" on {job.dataset}"
     summary += f" (training job {job_id}, checkpoint {checkpoint.name})."
-    tags: list[str] = []
-    for tag in (*job.tags, job.trainer_type, job.backend):
-        if tag and one_line(tag, 100) not in tags:
-            tags.append(one_line(tag, 100))
+    tags = list(dict.fromkeys(one_line(t, 100) for t in (*job.tags, job.trainer_type, job.backend) if t))
     data: dict[str, object] = {"name": name, "version": version(semver),
-                               "summary": one_line(summary, MAX_SUMMARY)}
+                               "summary": one_line(summary, 300)}
     if job.model:
         data["base_model"] = one_line(job.model, 200)
-    refs = dataset_refs(job)
-    if refs:
+    if refs := dataset_refs(job):
         data["dataset_refs"] = refs
     if tags:
         data["tags"] = tags
@@ -127,7 +118,7 @@ def download_command(checkpoint: Checkpoint, directory: str) -> Command:
 
 def heredoc_marker(text: str) -> str:
     """A here-document delimiter that is not a line of `text`."""
-    marker, lines = HEREDOC, set(text.splitlines())
+    marker, lines = "MODEL_YAML", set(text.splitlines())
     while marker in lines:
         marker += "_"
     return marker
@@ -153,14 +144,12 @@ def helper(job: Job, job_id: str, checkpoints: Sequence[Checkpoint], chosen: str
     checkpoint, note = choose(checkpoints, chosen)
     name = slug(job.name or job.title, f"model-{job_id[:8]}")
     text = manifest(job, job_id, checkpoint, name)
-    return PublishView(tuple(checkpoints), checkpoint, note, name, text, commands(checkpoint, text, name),
-                       base)
+    return PublishView(tuple(checkpoints), checkpoint, note, text, commands(checkpoint, text, name), base)
 
 
 def publish_view(job: Job, job_id: str, artifacts: dict[str, Any], chosen: str | None,
                  base: str) -> PublishView | None:
-    """The publish helper of a completed job with checkpoints, or None (also when it fails: it is
-    logged, and the page goes on without it)."""
+    """The publish helper of a completed job with checkpoints, or None (also when it fails: logged)."""
     if job.status != "completed":
         return None
     try:

@@ -1,8 +1,13 @@
 """The triage card of a failed, cancelled, stalled or anomalous job: what went wrong and where,
-each log line a jump into the logs panel."""
+each log line a jump into the logs panel; and its incident summary, Markdown for a chat or a ticket.
+
+Every value in the summary comes from the job, so it is escaped: inline text loses its Markdown
+meaning, and log lines go into a fenced block whose fence is longer than any run of backticks inside.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,15 +15,16 @@ from typing import Any
 
 from dashboard.analysis import logscan, progress
 from dashboard.analysis.anomalies import Anomalies, Anomaly
-from dashboard.analysis.progress import Checkpoint
+from dashboard.analysis.progress import Checkpoint, Stall
 from dashboard.analysis.series import step_text
-from dashboard.analysis.stalls import Stall
 from dashboard.models import Job, LogEntry
 from dashboard.viewmodels import format as fmt
 
-LAST_ENTRIES = 3  # "the last entries before the end"
 TITLES = {"failed": "Why it failed", "cancelled": "Why it stopped: cancelled",
           "stalled": "Stalled: no progress", "anomaly": "Something looks wrong"}
+MAX_INLINE = 500
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+BACKTICKS = re.compile(r"`+")
 
 
 @dataclass(frozen=True)
@@ -63,11 +69,8 @@ def marked(job: Job, items: Sequence[Any], anomalies: Anomalies, ended: datetime
            on_page: Container[int]) -> tuple[Marked, ...]:
     """Each anomaly with the log entry of its moment (the card and the chart list share it)."""
     steps = logscan.StepIndex.of(items) if anomalies.found else None
-    out = []
-    for anomaly in anomalies.found:
-        index = logscan.entry_for(job, items, anomaly, ended, steps)
-        out.append(Marked(anomaly, log_link(items, index, on_page) if index is not None else None))
-    return tuple(out)
+    found = [(a, logscan.entry_for(job, items, a, ended, steps)) for a in anomalies.found]
+    return tuple(Marked(a, log_link(items, i, on_page) if i is not None else None) for a, i in found)
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,6 @@ class Card:
     last_step: float | None
     planned: int | None
     checkpoint: Checkpoint | None
-    last_log: datetime | None
-    since_last_log: float | None
     stall: Stall | None
     marked: tuple[Marked, ...]
     first_bad: Marked | None
@@ -92,8 +93,9 @@ class Card:
     cancel_requested_at: datetime | None = None
     incident: str = ""  # the Markdown incident summary, for a chat or a ticket
     cancel_utc: str = ""  # when the cancellation was asked for, in UTC
-    last_log_utc: str = ""  # the last entry's time, in UTC ...
-    last_log_iso: str = ""  # ... and in ISO 8601 (the browser keeps "… ago" current)
+    since_sentence: str = "—"  # '3h 02m ago' since the last entry ...
+    last_log_utc: str = ""  # ... its time in UTC ...
+    last_log_iso: str = ""  # ... and in ISO 8601, "" without one (the browser keeps "… ago" current)
 
     @property
     def title(self) -> str:
@@ -129,11 +131,6 @@ class Card:
                 text += f": {self.before_bad.name} is the last one saved before it"
         return text
 
-    @property
-    def since_sentence(self) -> str:
-        """'3h 02m ago', rendered again by the browser as time goes by."""
-        return f"{fmt.duration(self.since_last_log)} ago" if self.since_last_log is not None else "—"
-
 
 def triage_reason(job: Job, stall: Stall | None, anomalies: Anomalies) -> str | None:
     """Why the job gets a triage card, or None when it does not need one."""
@@ -154,8 +151,7 @@ def ended_at(job: Job, entries: Sequence[LogEntry]) -> datetime | None:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the card is built from: the job's logs (raw and newest parsed), its anomalies and
-    the entries the page shows."""
+    """What the card is built from: the job's logs (raw, newest parsed, shown), anomalies, checkpoints."""
 
     items: Sequence[Any]
     entries: Sequence[LogEntry]
@@ -173,7 +169,7 @@ def triage_card(job: Job, reason: str, seen: Evidence, now: datetime) -> Card:
     last_log = max(times) if times else None
     first_error = logscan.first_error(items)
     last = tuple(log_link(items, i, seen.on_page)
-                 for i in range(max(0, len(items) - LAST_ENTRIES), len(items)))
+                 for i in range(max(0, len(items) - 3), len(items)))  # the last 3 entries
     first = seen.anomalies.first
     before = [c for c in seen.checkpoints if first and c.step is not None and c.step < first.x]
     return Card(
@@ -181,11 +177,56 @@ def triage_card(job: Job, reason: str, seen: Evidence, now: datetime) -> Card:
         first_error=log_link(items, first_error, seen.on_page) if first_error is not None else None,
         errors=logscan.error_count(items) if first_error is not None else 0,
         last_entries=last, last_step=progress.last_step(job), planned=progress.planned_steps(job),
-        checkpoint=seen.checkpoints[-1] if seen.checkpoints else None, last_log=last_log,
-        since_last_log=(now - last_log).total_seconds() if last_log else None,
-        stall=seen.stall, marked=seen.marked,
+        checkpoint=seen.checkpoints[-1] if seen.checkpoints else None, stall=seen.stall, marked=seen.marked,
         first_bad=next((m for m in seen.marked if first and m.anomaly == first), None),
         ended=ended_at(job, seen.entries), before_bad=before[-1] if before else None,
         cancel_requested_at=job.cancel_requested_at, cancel_utc=fmt.utc(job.cancel_requested_at),
+        since_sentence=f"{fmt.duration((now - last_log).total_seconds())} ago" if last_log else "—",
         last_log_utc=fmt.utc(last_log), last_log_iso=fmt.iso(last_log),
     )
+
+
+def inline(text: str | None, limit: int = MAX_INLINE) -> str:
+    """Untrusted text as plain inline Markdown: one line, cut to `limit`, special characters escaped."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", fmt.one_line(text or "", limit))
+
+
+def code_span(text: str) -> str:
+    """Text as an inline code span, whatever backticks it holds."""
+    flat = " ".join(text.split())
+    fence = "`" * (max(map(len, BACKTICKS.findall(flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def fenced(lines: list[str], info: str = "text") -> str:
+    """Lines in a fenced code block that nothing inside can close."""
+    body = "\n".join(lines)
+    fence = "`" * max(3, max(map(len, BACKTICKS.findall(body)), default=0) + 1)
+    return f"{fence}{info}\n{body}\n{fence}"
+
+
+def incident_markdown(job: Job, card: Card, link: str) -> str:
+    """The incident summary of a job: title, id, status, error, first bad step, link, key log lines."""
+    out = [f"**Training job {inline(job.status)}: {inline(job.title)}** ({code_span(job.id)})", ""]
+    when = "ended" if job.terminal else "last log entry"
+    out.append(f"- Status: {inline(job.status)}" + (f", {when} {fmt.utc(card.ended)}" if card.ended else ""))
+    if card.error:
+        out.append(f"- Error: {inline(card.error)}")
+    if card.stall:
+        out.append(f"- Stalled: {inline(card.stall.sentence)}")
+    if card.first_bad:
+        out.append(f"- First bad step: {inline(card.first_bad.anomaly.sentence)}")
+    elif job.status == "failed" and card.first_error and card.first_error.time:
+        out.append(f"- First error: {card.first_error.time_utc}")
+    out.append(f"- Last step: {inline(card.step_sentence)}")
+    out.append(f"- Last checkpoint: {inline(card.checkpoint_sentence)}")
+    out.append(f"- Link: <{link}>")
+    lines: dict[int, str] = {}  # by entry, each once
+    for entry in (card.first_error, *(m.link for m in card.marked), *card.last_entries):
+        if entry is not None:
+            lines.setdefault(entry.index,
+                             f"{entry.time_utc} {entry.level.upper():<7} {logscan.headline(entry.line)}")
+    if lines:
+        out += ["", "Key log lines:", fenced([lines[index] for index in sorted(lines)])]
+    return "\n".join(out) + "\n"
