@@ -26,6 +26,25 @@ class SourceError(Exception):
         self.retry_after = retry_after  # seconds the platform asked callers to wait, if it did
 
 
+class LocalSource:
+    """What the sources that need no credentials share: nobody signs in, one scope."""
+
+    cache_scope = ""
+    scope: tuple[str, str]
+
+    def get_user(self) -> dict[str, Any]:
+        """Nobody signs in here."""
+        return {}
+
+    def default_scope(self, organization: str | None, workspace: str | None) -> tuple[str, str]:
+        """The one scope its jobs are shown in."""
+        return self.scope
+
+    def for_key(self, key: str) -> LocalSource:
+        """No key changes what it shows."""
+        return self
+
+
 @dataclass(frozen=True)
 class JobPage:
     """One page of a job list."""

@@ -16,7 +16,7 @@ import orjson
 
 from dashboard.config import DEMO_SCOPE
 from dashboard.models import CANCELLABLE_STATUSES, TERMINAL_STATUSES
-from dashboard.sources import SourceError, not_found
+from dashboard.sources import LocalSource, SourceError, not_found
 from dashboard.sources.demo_failures import NAN_ID, NO_FINAL_ID, STALLED_ID, failure_jobs
 from dashboard.sources.demo_jobs import (
     CANCELLED_ID,
@@ -103,12 +103,12 @@ def _retried_copy(job: dict[str, Any], new_id: str, now: float) -> DemoJob:
     return DemoJob(copied, logs, now)
 
 
-class DemoSource:
+class DemoSource(LocalSource):
     """Sample jobs in acme/research; the live SFT job restarts as a new job every run."""
 
     kind = "demo"
     read_only = False
-    cache_scope = ""
+    scope = DEMO_SCOPE
 
     def __init__(self, *, clock: Callable[[], float] = time.time,
                  run_seconds: float | None = None) -> None:
@@ -133,18 +133,6 @@ class DemoSource:
         return self._run_seconds
 
     # --- the JobSource interface ---
-
-    def get_user(self) -> dict[str, Any]:
-        """Nobody signs in to the demo."""
-        return {}
-
-    def default_scope(self, organization: str | None, workspace: str | None) -> tuple[str, str]:
-        """The demo's one scope."""
-        return DEMO_SCOPE
-
-    def for_key(self, key: str) -> DemoSource:
-        """The demo needs no key."""
-        return self
 
     def list_jobs(self, org: str, workspace: str, *, page: int = 1, page_size: int = 20,
                   status: str | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.models import parse_time
-from dashboard.sources import SourceError, not_found, parse_json, read_only_error
+from dashboard.sources import LocalSource, SourceError, not_found, parse_json, read_only_error
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,11 @@ def _folder_export(folder: Path) -> Export:
     return Export(folder.name, folder / JOB_FILE, folder / ARTIFACTS_FILE, folder / LOGS_FILE)
 
 
-class DirectorySource:
+class DirectorySource(LocalSource):
     """Read-only jobs from a folder of `dn train … --json` exports."""
 
     kind = "directory"
     read_only = True
-    cache_scope = ""
 
     def __init__(self, root: Path, organization: str, workspace: str) -> None:
         self.root = Path(root).resolve()
@@ -60,18 +59,6 @@ class DirectorySource:
         self._cache: dict[Path, tuple[tuple[int, int], Any]] = {}
 
     # --- the JobSource interface ---
-
-    def get_user(self) -> dict[str, Any]:
-        """Nobody signs in to exported jobs."""
-        return {}
-
-    def default_scope(self, organization: str | None, workspace: str | None) -> tuple[str, str]:
-        """The one scope the exports are shown in."""
-        return self.scope
-
-    def for_key(self, key: str) -> DirectorySource:
-        """Exported jobs need no key."""
-        return self
 
     def list_jobs(self, org: str, workspace: str, *, page: int = 1, page_size: int = 20,
                   status: str | None = None) -> dict[str, Any]:

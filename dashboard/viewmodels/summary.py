@@ -5,19 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard.models import Job
+from dashboard.models import LIST_STATUSES, Job
 from dashboard.viewmodels import format as fmt
 from dashboard.viewmodels.metrics import ScalarsView, scalars_view
 from dashboard.viewmodels.oncall import OnCallView
 
-STATUS_CLASSES = {
-    "queued": "queued",
-    "pending": "queued",
-    "running": "running",
-    "completed": "completed",
-    "failed": "failed",
-    "cancelled": "cancelled",
-}
+# The badge's colour class: a status's own, but pending looks like queued.
+STATUS_CLASSES = {status: status for status in LIST_STATUSES} | {"pending": "queued"}
 
 
 @dataclass(frozen=True)
