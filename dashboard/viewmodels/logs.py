@@ -3,6 +3,7 @@ loads, and the one model built for the page, its polls and its "load" controls."
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from bisect import bisect_left
@@ -185,6 +186,8 @@ class Span:
     since: int
     before: int
     count: int  # how many kept entries it holds
+    load_url: str = ""  # the fragment that brings them (htmx)
+    download_url: str = ""  # without JavaScript: every entry, as a download
 
     @property
     def top(self) -> bool:
@@ -227,15 +230,6 @@ LOG_WINDOW = 500  # entries a page opens with and keeps; older ones are behind "
 
 
 @dataclass(frozen=True)
-class SpanLink:
-    """A "load" control for entries not loaded yet: "load earlier" at the top, or a gap."""
-
-    span: Span
-    load_url: str  # the fragment that brings them (htmx)
-    download_url: str  # without JavaScript: every entry, as a download
-
-
-@dataclass(frozen=True)
 class LogsView:
     """What the logs panel (or a poll of it, or a "load" of older entries) shows."""
 
@@ -250,8 +244,8 @@ class LogsView:
     next_poll: str | None  # the next poll's URL; None once nothing polls
     log_filter: LogFilter = NO_FILTER
     note: str | None = None  # why no entry can be shown (an unusable payload)
-    above: SpanLink | None = None
-    below: SpanLink | None = None
+    above: Span | None = None  # with its URLs
+    below: Span | None = None
     errors: tuple[int, ...] = ()  # positions of the error entries the filter keeps (the keyboard's)
     notes: tuple[str, ...] = ()  # request values that were ignored
     chart_params: tuple[tuple[str, str], ...] = ()  # the page's chart options, kept by the filter form
@@ -259,13 +253,14 @@ class LogsView:
     level_choices: tuple[tuple[str, str], ...] = LEVEL_CHOICES
 
 
-def span_link(span: Span | None, base: str, log_filter: LogFilter) -> SpanLink | None:
-    """The control for a span of entries not loaded yet."""
+def span_link(span: Span | None, base: str, log_filter: LogFilter) -> Span | None:
+    """A span of entries not loaded yet, with the URLs of its control."""
     if span is None:
         return None
     since = "" if span.top else f"&since={span.since}"
-    download = f"{base}/logs.jsonl" + (f"?{log_filter.query}" if log_filter.active else "")
-    return SpanLink(span, f"{base}/logs/earlier?before={span.before}{since}{log_filter.suffix}", download)
+    return dataclasses.replace(
+        span, load_url=f"{base}/logs/earlier?before={span.before}{since}{log_filter.suffix}",
+        download_url=f"{base}/logs.jsonl" + (f"?{log_filter.query}" if log_filter.active else ""))
 
 
 def opening_positions(items: Sequence[Any]) -> frozenset[int]:
@@ -273,7 +268,7 @@ def opening_positions(items: Sequence[Any]) -> frozenset[int]:
     return frozenset(range(max(0, len(items) - LOG_WINDOW), len(items)))
 
 
-def span_before(base: str, items: Sequence[Any], before: int, log_filter: LogFilter) -> SpanLink | None:
+def span_before(base: str, items: Sequence[Any], before: int, log_filter: LogFilter) -> Span | None:
     """The "load earlier" control for the entries before position `before` that the filter
     keeps (None when there is none)."""
     before = min(before, len(items))

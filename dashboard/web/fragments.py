@@ -159,8 +159,8 @@ def logs_span(org: str, workspace: str, job_id: str) -> Response:
     keep = log_filter()
     items = log_items(current.source().get_logs(org, workspace, job_id))
     base = current.job_url(org, workspace, job_id)
-    link = logs_panel.span_before(base, items, count_arg("before") or 0, keep)
-    return polled("_logs_span.html", False, link=link)
+    span = logs_panel.span_before(base, items, count_arg("before") or 0, keep)
+    return polled("_logs_span.html", False, span=span)
 
 
 @bp.get(JOB + "/charts")
