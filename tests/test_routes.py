@@ -352,6 +352,14 @@ def test_the_script_is_a_module_served_as_javascript_gzipped(client: FlaskClient
         assert ("immutable" in response.headers["Cache-Control"]) == ("?v=" in url)
 
 
+def test_a_gzipped_module_revalidates_to_a_304(client: FlaskClient) -> None:
+    first = client.get("/static/js/core.js", headers={"Accept-Encoding": "gzip"})
+    assert first.headers["Content-Encoding"] == "gzip"
+    again = client.get("/static/js/core.js", headers={"Accept-Encoding": "gzip",
+                                                      "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.get_data()
+
+
 def test_every_module_import_names_a_module_there_is() -> None:
     folder = ROOT / "static" / "js"
     for module in folder.glob("*.js"):

@@ -72,8 +72,8 @@ def gzip_response(response: Response, static_body: bytes | None) -> None:
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     etag, weak = response.get_etag()
-    if etag and not weak:  # a strong ETag names the exact bytes, so gzip gets its own
-        response.set_etag(etag + "-gz")
+    if etag and not weak:  # the same content in another coding: a weak ETag, which revalidates
+        response.set_etag(etag, weak=True)
 
 
 def gzip_stream(chunks: Iterable[str | bytes]) -> Iterator[bytes]:
