@@ -2,7 +2,7 @@
 // each poll (so the zoom survives), redrawn under new chart options, and anomaly labels that
 // follow their link to the logs.
 import { backoff, fetchFragment, setParams } from "./core.js";
-import { PLOT_CONFIG, chartQuery, fetchRange, onRelayout, showZoom, zoomedRange } from "./zoom.js";
+import { PLOT_CONFIG, chartQuery, fetchRange, onRelayout, quietly, showZoom, zoomedRange } from "./zoom.js";
 
 const CHART_POLL_MS = 10000;
 
@@ -29,20 +29,17 @@ function themeUpdate() {
 }
 
 function themeLayout(layout) {
-  const themed = JSON.parse(JSON.stringify(layout || {}));
-  Object.entries(themeUpdate()).forEach(([path, value]) => {
-    const keys = path.split(".");
-    let node = themed;
-    keys.slice(0, -1).forEach((key) => { node = node[key] = node[key] || {}; });
-    node[keys[keys.length - 1]] = value;
-  });
+  const themed = structuredClone(layout || {});
+  for (const [path, value] of Object.entries(themeUpdate())) {
+    const keys = path.split("."), last = keys.pop();
+    const node = keys.reduce((parent, key) => (parent[key] ||= {}), themed);
+    node[last] = value;
+  }
   return themed;
 }
 
 export function watchTheme() {
-  const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
-  if (!dark || !dark.addEventListener) return;
-  dark.addEventListener("change", () => {
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     if (!window.Plotly) return;
     document.querySelectorAll(".plot.js-plotly-plot").forEach((plot) => window.Plotly.relayout(plot, themeUpdate()));
   });
@@ -104,11 +101,8 @@ function mergeChart(c, f) {
   }
   c.dataset.series = f.dataset.series;
   if (zoomedRange(plot)) { fetchRange(plot, zoomedRange(plot)); return; }  // keep the zoom at full resolution
-  const figure = JSON.parse(freshPlot.getAttribute("data-figure"));
-  plot._dnUpdating = true;
-  window.Plotly.react(plot, figure.data, themeLayout(figure.layout), PLOT_CONFIG).then(() => {
-    plot._dnUpdating = false;
-  });
+  const figure = JSON.parse(freshPlot.dataset.figure);
+  quietly(plot, () => window.Plotly.react(plot, figure.data, themeLayout(figure.layout), PLOT_CONFIG));
   const badge = f.querySelector("[data-testid=chart-badge]");
   const oldBadge = c.querySelector("[data-testid=chart-badge]");
   if (badge && oldBadge) oldBadge.replaceWith(badge);
@@ -177,10 +171,9 @@ export function setupChartControls() {
 // Clicking a label follows the link with the same x value.
 export function followMarkers() {
   document.addEventListener("click", (evt) => {
-    const note = evt.target.closest ? evt.target.closest(".annotation") : null;
-    const plot = note ? note.closest(".plot") : null;
-    if (!plot || !plot.layout || !plot.layout.annotations || !plot.closest("figure.chart")) return;
-    const annotation = plot.layout.annotations[Number(note.getAttribute("data-index"))];
+    const note = evt.target.closest?.(".annotation"), plot = note?.closest(".plot");
+    if (!plot?.layout?.annotations || !plot.closest("figure.chart")) return;
+    const annotation = plot.layout.annotations[Number(note.dataset.index)];
     const link = annotation && Array.from(document.querySelectorAll("[data-testid=anomaly-marker]"))
       .find((a) => Number(a.dataset.step) === Number(annotation.x));
     if (link) followLink(link);
