@@ -40,7 +40,6 @@ function themeLayout(layout) {
 
 export function watchTheme() {
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-    if (!window.Plotly) return;
     document.querySelectorAll(".plot.js-plotly-plot").forEach((plot) => window.Plotly.relayout(plot, themeUpdate()));
   });
 }
@@ -60,6 +59,11 @@ function drawCharts(root) {
   if (window.Plotly) root.querySelectorAll(".plot[data-figure]").forEach(drawPlot);
 }
 
+function swapIn(old, fresh) {  // a new charts section or chart in place of the one on screen
+  old.replaceWith(fresh);
+  drawCharts(fresh);
+}
+
 // While the page still streams in, draw each chart as soon as it arrives.
 export function drawWhileLoading() {
   drawCharts(document);
@@ -70,8 +74,7 @@ export function drawWhileLoading() {
 export function startCharts() {
   const start = () => { drawCharts(document); pollCharts(); };
   if (window.Plotly) { start(); return; }
-  const script = document.getElementById("plotly-js");
-  if (script) script.addEventListener("load", start);
+  document.getElementById("plotly-js")?.addEventListener("load", start);
 }
 
 // ---- polling: a fresh charts section is merged into the one on screen --------------------------
@@ -82,11 +85,7 @@ function mergeCharts(current, fresh) {
   const currentCharts = current.querySelectorAll("figure.chart");
   const sameSet = freshCharts.length === currentCharts.length &&
     Array.from(freshCharts).every((f, i) => currentCharts[i].dataset.chartId === f.dataset.chartId);
-  if (!sameSet) {
-    current.replaceWith(fresh);
-    drawCharts(fresh);
-    return;
-  }
+  if (!sameSet) { swapIn(current, fresh); return; }
   freshCharts.forEach((f, i) => mergeChart(currentCharts[i], f));
   if (fresh.dataset.terminal) current.dataset.terminal = "true";
 }
@@ -94,11 +93,7 @@ function mergeCharts(current, fresh) {
 function mergeChart(c, f) {
   const freshPlot = f.querySelector(".plot[data-figure]");
   const plot = c.querySelector(".plot");
-  if (!freshPlot || !plot || !plot.data) {
-    c.replaceWith(f);
-    drawCharts(f);
-    return;
-  }
+  if (!freshPlot || !plot || !plot.data) { swapIn(c, f); return; }
   c.dataset.series = f.dataset.series;
   if (zoomedRange(plot)) { fetchRange(plot, zoomedRange(plot)); return; }  // keep the zoom at full resolution
   const figure = JSON.parse(freshPlot.dataset.figure);
@@ -151,9 +146,8 @@ function applyChartControls(form, changed) {
       const fresh = fragment.querySelector("#charts"), current = document.getElementById("charts");
       if (ticket !== chartsTicket || !fresh || !current) return;
       if (current.dataset.terminal) fresh.dataset.terminal = "true";
-      current.replaceWith(fresh);
+      swapIn(current, fresh);
       setParams(changes);
-      drawCharts(fresh);
     })
     .catch(() => { delete section.dataset.loading; });
 }

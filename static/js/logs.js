@@ -102,8 +102,7 @@ function setupFilter() {
     clearTimeout(typing);
     typing = setTimeout(() => applyFilter(form), 400);
   });
-  const clear = document.getElementById("logs-clear");
-  if (clear) clear.addEventListener("click", (evt) => {
+  document.getElementById("logs-clear")?.addEventListener("click", (evt) => {
     evt.preventDefault();
     form.elements.level.value = "";
     form.elements.q.value = "";
