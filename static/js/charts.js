@@ -2,7 +2,7 @@
 // each poll (so the zoom survives), redrawn under new chart options, and anomaly labels that
 // follow their link to the logs.
 import { backoff, fetchFragment, setParams } from "./core.js";
-import { PLOT_CONFIG, chartQuery, fetchRange, onRelayout, showZoom, zoomedRange } from "./zoom.js";
+import { PLOT_CONFIG, chartQuery, fetchRange, onRelayout, quietly, showZoom, zoomedRange } from "./zoom.js";
 
 const CHART_POLL_MS = 10000;
 
@@ -29,21 +29,17 @@ function themeUpdate() {
 }
 
 function themeLayout(layout) {
-  const themed = JSON.parse(JSON.stringify(layout || {}));
-  Object.entries(themeUpdate()).forEach(([path, value]) => {
-    const keys = path.split(".");
-    let node = themed;
-    keys.slice(0, -1).forEach((key) => { node = node[key] = node[key] || {}; });
-    node[keys[keys.length - 1]] = value;
-  });
+  const themed = structuredClone(layout || {});
+  for (const [path, value] of Object.entries(themeUpdate())) {
+    const keys = path.split("."), last = keys.pop();
+    const node = keys.reduce((parent, key) => (parent[key] ||= {}), themed);
+    node[last] = value;
+  }
   return themed;
 }
 
 export function watchTheme() {
-  const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
-  if (!dark || !dark.addEventListener) return;
-  dark.addEventListener("change", () => {
-    if (!window.Plotly) return;
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     document.querySelectorAll(".plot.js-plotly-plot").forEach((plot) => window.Plotly.relayout(plot, themeUpdate()));
   });
 }
@@ -63,6 +59,11 @@ function drawCharts(root) {
   if (window.Plotly) root.querySelectorAll(".plot[data-figure]").forEach(drawPlot);
 }
 
+function swapIn(old, fresh) {  // a new charts section or chart in place of the one on screen
+  old.replaceWith(fresh);
+  drawCharts(fresh);
+}
+
 // While the page still streams in, draw each chart as soon as it arrives.
 export function drawWhileLoading() {
   drawCharts(document);
@@ -73,8 +74,7 @@ export function drawWhileLoading() {
 export function startCharts() {
   const start = () => { drawCharts(document); pollCharts(); };
   if (window.Plotly) { start(); return; }
-  const script = document.getElementById("plotly-js");
-  if (script) script.addEventListener("load", start);
+  document.getElementById("plotly-js")?.addEventListener("load", start);
 }
 
 // ---- polling: a fresh charts section is merged into the one on screen --------------------------
@@ -85,11 +85,7 @@ function mergeCharts(current, fresh) {
   const currentCharts = current.querySelectorAll("figure.chart");
   const sameSet = freshCharts.length === currentCharts.length &&
     Array.from(freshCharts).every((f, i) => currentCharts[i].dataset.chartId === f.dataset.chartId);
-  if (!sameSet) {
-    current.replaceWith(fresh);
-    drawCharts(fresh);
-    return;
-  }
+  if (!sameSet) { swapIn(current, fresh); return; }
   freshCharts.forEach((f, i) => mergeChart(currentCharts[i], f));
   if (fresh.dataset.terminal) current.dataset.terminal = "true";
 }
@@ -97,18 +93,11 @@ function mergeCharts(current, fresh) {
 function mergeChart(c, f) {
   const freshPlot = f.querySelector(".plot[data-figure]");
   const plot = c.querySelector(".plot");
-  if (!freshPlot || !plot || !plot.data) {
-    c.replaceWith(f);
-    drawCharts(f);
-    return;
-  }
+  if (!freshPlot || !plot || !plot.data) { swapIn(c, f); return; }
   c.dataset.series = f.dataset.series;
   if (zoomedRange(plot)) { fetchRange(plot, zoomedRange(plot)); return; }  // keep the zoom at full resolution
-  const figure = JSON.parse(freshPlot.getAttribute("data-figure"));
-  plot._dnUpdating = true;
-  window.Plotly.react(plot, figure.data, themeLayout(figure.layout), PLOT_CONFIG).then(() => {
-    plot._dnUpdating = false;
-  });
+  const figure = JSON.parse(freshPlot.dataset.figure);
+  quietly(plot, () => window.Plotly.react(plot, figure.data, themeLayout(figure.layout), PLOT_CONFIG));
   const badge = f.querySelector("[data-testid=chart-badge]");
   const oldBadge = c.querySelector("[data-testid=chart-badge]");
   if (badge && oldBadge) oldBadge.replaceWith(badge);
@@ -157,9 +146,8 @@ function applyChartControls(form, changed) {
       const fresh = fragment.querySelector("#charts"), current = document.getElementById("charts");
       if (ticket !== chartsTicket || !fresh || !current) return;
       if (current.dataset.terminal) fresh.dataset.terminal = "true";
-      current.replaceWith(fresh);
+      swapIn(current, fresh);
       setParams(changes);
-      drawCharts(fresh);
     })
     .catch(() => { delete section.dataset.loading; });
 }
@@ -177,10 +165,9 @@ export function setupChartControls() {
 // Clicking a label follows the link with the same x value.
 export function followMarkers() {
   document.addEventListener("click", (evt) => {
-    const note = evt.target.closest ? evt.target.closest(".annotation") : null;
-    const plot = note ? note.closest(".plot") : null;
-    if (!plot || !plot.layout || !plot.layout.annotations || !plot.closest("figure.chart")) return;
-    const annotation = plot.layout.annotations[Number(note.getAttribute("data-index"))];
+    const note = evt.target.closest?.(".annotation"), plot = note?.closest(".plot");
+    if (!plot?.layout?.annotations || !plot.closest("figure.chart")) return;
+    const annotation = plot.layout.annotations[Number(note.dataset.index)];
     const link = annotation && Array.from(document.querySelectorAll("[data-testid=anomaly-marker]"))
       .find((a) => Number(a.dataset.step) === Number(annotation.x));
     if (link) followLink(link);

@@ -4,19 +4,16 @@
 // ---- fragments: one GET as htmx makes it, parsed (inert) ------------------------------------
 // Resolves to { fragment, status } (286: the job is over, this was the last poll); rejects on
 // any other status, carrying the server's Retry-After.
-export function fetchFragment(url) {
-  return fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" }).then((response) => {
-    if (!response.ok && response.status !== 286) {
-      const failed = new Error("HTTP " + response.status);
-      failed.retryAfter = response.headers.get("Retry-After");
-      throw failed;
-    }
-    return response.text().then((html) => {
-      const template = document.createElement("template");
-      template.innerHTML = html;
-      return { fragment: template.content, status: response.status };
-    });
-  });
+export async function fetchFragment(url) {
+  const response = await fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
+  if (!response.ok && response.status !== 286) {
+    const failed = new Error("HTTP " + response.status);
+    failed.retryAfter = response.headers.get("Retry-After");
+    throw failed;
+  }
+  const template = document.createElement("template");
+  template.innerHTML = await response.text();
+  return { fragment: template.content, status: response.status };
 }
 
 // ---- reconnecting with backoff ---------------------------------------------------------------

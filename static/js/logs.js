@@ -102,8 +102,7 @@ function setupFilter() {
     clearTimeout(typing);
     typing = setTimeout(() => applyFilter(form), 400);
   });
-  const clear = document.getElementById("logs-clear");
-  if (clear) clear.addEventListener("click", (evt) => {
+  document.getElementById("logs-clear")?.addEventListener("click", (evt) => {
     evt.preventDefault();
     form.elements.level.value = "";
     form.elements.q.value = "";
@@ -112,7 +111,6 @@ function setupFilter() {
 }
 
 // ---- one entry selected: #log-N in the URL, highlighted, scrolled to ---------------------------
-let selectedNote = null;
 function entryIndex(hash) {
   const found = /^#log-(\d+)$/.exec(hash || "");
   return found ? Number(found[1]) : null;
@@ -126,9 +124,7 @@ function selectedIndex() {
 function select(el) {
   document.querySelectorAll(".log-entry.selected").forEach((other) => other.classList.remove("selected"));
   el.classList.add("selected");
-  if (window.location.hash !== "#" + el.id) {
-    window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search + "#" + el.id);
-  }
+  if (window.location.hash !== "#" + el.id) window.history.replaceState(window.history.state, "", "#" + el.id);
   const list = logList();
   if (list) {
     el.scrollIntoView({ block: "center" });
@@ -137,24 +133,17 @@ function select(el) {
   say("");
 }
 
-function say(text) {
-  if (!selectedNote) {
-    const body = logsBody();
-    if (!text || !body) return;
-    selectedNote = document.createElement("p");
-    selectedNote.className = "callout callout-warning log-target-note";
-    selectedNote.setAttribute("role", "status");
-    selectedNote.dataset.testid = "log-target-note";
-    body.parentNode.insertBefore(selectedNote, body);
-  }
-  selectedNote.textContent = text;
-  selectedNote.hidden = !text;
+function say(text) {  // the note above the list (_logs.html), hidden while it has nothing to say
+  const note = document.getElementById("log-target-note");
+  if (!note) return;
+  note.textContent = text;
+  note.hidden = !text;
 }
 
 // The "load" control (top of the list, or a gap) whose range holds position `index`.
 function spanHolding(index) {
   return Array.from(document.querySelectorAll("#log-list .logs-span"))
-    .filter((span) => Number(span.dataset.since) <= index && index < Number(span.dataset.before)).pop() || null;
+    .findLast((span) => Number(span.dataset.since) <= index && index < Number(span.dataset.before)) || null;
 }
 
 // Load the entries around `index` in place of the control that holds it.
@@ -199,13 +188,12 @@ function onClick(evt) {
   if (!entry) return;
   if (link) {
     evt.preventDefault();
-    select(entry);
-    copyText(window.location.origin + window.location.pathname + window.location.search + "#" + entry.id,
-             () => flash(link, "copied"));
+    select(entry);  // which puts the entry in the URL: the link is the page's own
+    copyText(window.location.href, () => flash(link, "copied"));
     return;
   }
   if (evt.target.closest("a, button, summary, details, input, select")) return;
-  if (String(window.getSelection ? window.getSelection() : "")) return;  // selecting text
+  if (String(window.getSelection())) return;  // selecting text
   select(entry);
 }
 
@@ -224,8 +212,8 @@ function stepError(forward, first) {  // wraps around at either end
   if (!errors.length) { say("This job has no error entries" + (filterSuffix() ? " under this filter." : ".")); return; }
   const at = first ? null : selectedIndex();
   let pick;
-  if (at !== null) pick = forward ? errors.find((i) => i > at) : errors.filter((i) => i < at).pop();
-  if (pick === undefined) pick = forward ? errors[0] : errors[errors.length - 1];
+  if (at !== null) pick = forward ? errors.find((i) => i > at) : errors.findLast((i) => i < at);
+  if (pick === undefined) pick = forward ? errors[0] : errors.at(-1);
   goToEntry(pick);
 }
 

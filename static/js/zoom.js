@@ -6,8 +6,14 @@ import { setParams } from "./core.js";
 export const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 
 export function zoomedRange(plot) {
-  const axis = plot.layout && plot.layout.xaxis;
-  return axis && axis.autorange === false && axis.range ? axis.range.slice() : null;
+  const axis = plot.layout?.xaxis;
+  return axis?.autorange === false && axis.range ? axis.range.slice() : null;
+}
+
+// Plotly reports the changes made here (plotly_relayout) as it reports the user's: ignore them.
+export function quietly(plot, update) {
+  plot._dnUpdating = true;
+  return update().finally(() => { plot._dnUpdating = false; });
 }
 
 export function onRelayout(plot, change) {
@@ -23,12 +29,8 @@ export function onRelayout(plot, change) {
 }
 
 function syncRange(plot, range) {
-  plot._dnUpdating = true;
   const update = range ? { "xaxis.range": range.slice(), "xaxis.autorange": false } : { "xaxis.autorange": true };
-  window.Plotly.relayout(plot, update).then(() => {
-    plot._dnUpdating = false;
-    fetchRange(plot, range);
-  }, () => { plot._dnUpdating = false; });
+  quietly(plot, () => window.Plotly.relayout(plot, update)).then(() => fetchRange(plot, range), () => {});
 }
 
 function shortNumber(value) { return String(Number(Number(value).toPrecision(10))); }
@@ -44,35 +46,29 @@ export function showZoom(range) {
 
 // The chart options the page settled on (smoothing, log-y, x-axis), for every chart request.
 export function chartQuery() {
-  const section = document.getElementById("charts");
-  return section && section.dataset.chartQuery ? section.dataset.chartQuery : "";
+  return document.getElementById("charts")?.dataset.chartQuery || "";
 }
 
-export function fetchRange(plot, range) {
+export async function fetchRange(plot, range) {
   const section = document.getElementById("charts");
   const chart = plot.closest("figure.chart");
   if (!section || !chart) return;
   let url = section.dataset.pollUrl + "/zoom?chart=" + encodeURIComponent(chart.dataset.chartId) +
     "&px=" + Math.max(100, Math.round(plot.clientWidth || 600)) + (chartQuery() ? "&" + chartQuery() : "");
   if (range) url += "&x0=" + encodeURIComponent(range[0]) + "&x1=" + encodeURIComponent(range[1]);
-  const ticket = (plot._dnTicket || 0) + 1;
-  plot._dnTicket = ticket;
+  const ticket = plot._dnTicket = (plot._dnTicket || 0) + 1;
   chart.dataset.zooming = "true";
-  fetch(url, { credentials: "same-origin" })
-    .then((response) => {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    })
-    .then((result) => {
-      if (plot._dnTicket !== ticket) return;  // a newer zoom won
-      plot._dnUpdating = true;
-      return window.Plotly.react(plot, result.data, plot.layout, PLOT_CONFIG).then(() => {
-        plot._dnUpdating = false;
-        const badge = chart.querySelector("[data-testid=chart-badge]");
-        if (badge) badge.textContent = result.badge;
-        chart.dataset.range = range ? range.join(",") : "";
-        delete chart.dataset.zooming;
-      });
-    })
-    .catch(() => { plot._dnUpdating = false; delete chart.dataset.zooming; });
+  try {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    const result = await response.json();
+    if (plot._dnTicket !== ticket) return;  // a newer zoom won
+    await quietly(plot, () => window.Plotly.react(plot, result.data, plot.layout, PLOT_CONFIG));
+    const badge = chart.querySelector("[data-testid=chart-badge]");
+    if (badge) badge.textContent = result.badge;
+    chart.dataset.range = range ? range.join(",") : "";
+    delete chart.dataset.zooming;
+  } catch {
+    delete chart.dataset.zooming;
+  }
 }
