@@ -357,6 +357,7 @@ def transfer_sizes(url: str, repeat_count: int) -> tuple[int, int, int, int]:
             logs_page.goto(url.replace(BIG_ID, LOGS_ID), wait_until="commit")
             logs_page.locator("[data-testid=log-entry]").last.wait_for()
             opens.append(time.perf_counter() - start)
+            logs_page.wait_for_load_state("domcontentloaded")  # the whole panel, not the part parsed so far
             logs_dom = logs_page.locator("[data-testid=log-entry]").count()
             logs_page.close()
         logs_open = statistics.median(opens)

@@ -94,19 +94,12 @@ class Table:
         yield buffer.getvalue()
 
 
-def placed(metrics: dict[str, Any], key: str, known: dict[str, Any]) -> tuple[np.ndarray, str, list[Any]]:
-    """A series' x values, its axis label and its raw values."""
-    raw = metrics[key]
-    xs, label = axis(metrics, key, len(raw), known)
-    return xs, label, raw
-
-
 def metrics_csv(metrics: dict[str, Any]) -> Table:
     """Every per-step series of a job's metrics as one table on the union of their steps."""
     keys = [k for k, v in metrics.items() if isinstance(k, str) and k not in ROW_KEYS and (
         is_series(v) or (k in TIME_KEYS and isinstance(v, list) and v))]
     known: dict[str, Any] = {}
-    found = {key: placed(metrics, key, known) for key in keys}
+    found = {key: (*axis(metrics, key, len(metrics[key]), known), metrics[key]) for key in keys}
     labels = {label for _, label, _ in found.values()}
     label = "Step" if "Step" in labels or not labels else sorted(labels)[0]
     kept = [k for k in keys if found[k][1] == label]

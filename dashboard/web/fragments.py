@@ -14,7 +14,7 @@ list under a new filter). Downloads are in downloads.py.
 
 The logs fragments take the panel's filter (`level`, `q`); the chart ones its options
 (`smooth`, `logy`, `x`). Values the page would ignore with a note are a 400 here: the scripts only
-asks with values the page settled on.
+ask with values the page settled on.
 """
 
 from __future__ import annotations

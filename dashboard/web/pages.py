@@ -119,20 +119,14 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
 
 def finished_etag(pane: Pane) -> str:
     """A validator for a finished job's page: what could still change, and this app's build."""
-    job, total = pane.job, len(pane.items)
+    job, total, person = pane.job, len(pane.items), viewer()
     last = LogEntry.from_api(total - 1, pane.items[-1]) if total else None
     parts = (job.id, job.status, str(job.completed_at), job.error, total,
              last and (last.message, str(last.timestamp)),
              json.dumps(pane.artifacts, default=str),
              sorted((k, len(v) if isinstance(v, list) else str(v)) for k, v in job.metrics.items()),
-             current_app.config["BUILD_ID"], viewer_name())
+             current_app.config["BUILD_ID"], person and person.name)  # one browser, two viewers, two ETags
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-
-
-def viewer_name() -> str | None:
-    """Who the page is for (its header names them): one browser, two viewers, two ETags."""
-    person = viewer()
-    return person.name if person else None
 
 
 def in_parts(chunks: Iterator[str]) -> Iterator[str]:
