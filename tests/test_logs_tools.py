@@ -308,6 +308,12 @@ def test_a_poll_without_the_matched_count_counts_itself(client: FlaskClient) -> 
     assert 'data-matched="2"' in html  # entry 3 before the cursor, entry 5 after it
 
 
+def test_a_poll_that_finds_entries_brings_the_count_the_server_wrote(client: FlaskClient) -> None:
+    html = client.get(f"{JOBS}/{RUNNING_ID}/logs?after=2&level=error").get_data(as_text=True)
+    assert re.search(r'<span id="log-count"[^>]*hx-swap-oob="true"', html)
+    assert count_text(html) == "Showing 2 of 6 entries"  # entries 3 and 4 (fatal) are errors
+
+
 def test_an_unfiltered_poll_is_as_small_as_before(client: FlaskClient) -> None:
     html = client.get(f"{JOBS}/{RUNNING_ID}/logs?after=6").get_data(as_text=True)
     assert "matched=" not in html and indexes(html) == []

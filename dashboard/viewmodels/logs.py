@@ -250,6 +250,7 @@ class LogsView:
     notes: tuple[str, ...] = ()  # request values that were ignored
     chart_params: tuple[tuple[str, str], ...] = ()  # the page's chart options, kept by the filter form
     window: int = LOG_WINDOW
+    grew: bool = False  # a poll that found entries: it sends the count again
     level_choices: tuple[tuple[str, str], ...] = LEVEL_CHOICES
 
 
@@ -325,8 +326,9 @@ def update(job: Job, base: str, items: Sequence[Any], after: int, final: bool,
         if matched_before is None:
             matched_before = len(positions(items[:after], log_filter))
         matched = matched_before + len(entries)
-    return logs_view(job, base, entries, len(items), after=after, final=final, log_filter=log_filter,
+    view = logs_view(job, base, entries, len(items), after=after, final=final, log_filter=log_filter,
                      matched=matched)
+    return dataclasses.replace(view, grew=len(items) > after)
 
 
 def earlier(job: Job, base: str, items: Sequence[Any], before: int, since: int, around: int | None,

@@ -51,14 +51,6 @@ function trimLogs(list) {
     }, () => {});  // the next trim asks again, for everything before its first entry
 }
 
-function updateCount() {
-  const count = document.getElementById("log-count"), poller = document.getElementById("logs-poller");
-  if (!count || !poller) return;
-  const total = formatCount(poller.dataset.cursor);
-  count.textContent = count.dataset.filtered
-    ? "Showing " + formatCount(poller.dataset.matched) + " of " + total + " entries" : total + " entries";
-}
-
 // ---- the filter: level and search, applied by the server ---------------------------------------
 // The form works without this script (a GET of the job page); here a change swaps in the logs
 // list under the new filter and puts the filter in the page's URL.
@@ -243,7 +235,7 @@ export function watchLogs() {
     if (following) { trimLogs(list); scrollToLatest(); }
     else document.getElementById("jump-latest").hidden = false;
   });
-  document.addEventListener("htmx:afterSettle", () => { updateCount(); updateRelative(logList()); });
+  document.addEventListener("htmx:afterSettle", () => updateRelative(logList()));
   document.addEventListener("click", onClick);
   document.addEventListener("keydown", onKey);
 }
