@@ -48,7 +48,7 @@ class ChartOptions:
         if self.x != "step":
             found.append(("x", self.x))
         if zoom and self.zoom:
-            found.append(("zoom", zoom_text(self.zoom)))
+            found.append(("zoom", ":".join(f"{v:.15g}" for v in self.zoom)))
         return found
 
     @property
@@ -69,11 +69,6 @@ DEFAULT_OPTIONS = ChartOptions()
 def smooth_text(weight: float) -> str:
     """0.9 as '0.9', 0 as '0'."""
     return f"{weight:g}"
-
-
-def zoom_text(zoom: tuple[float, float]) -> str:
-    """(120.0, 480.5) as '120:480.5'."""
-    return ":".join(f"{v:.15g}" for v in zoom)
 
 
 def parse_options(args: Mapping[str, str]) -> tuple[ChartOptions, list[str]]:
@@ -213,24 +208,18 @@ class XChoice:
     reason: str | None  # why it cannot be chosen for this job
 
 
-def x_choices(metrics: dict[str, Any]) -> list[XChoice]:
-    """The x-axis menu for a job, each unavailable choice with its reason."""
-    found = [XChoice("step", "Step", None)]
-    epoch = epoch_axis(metrics)
-    found.append(XChoice("epoch", "Epoch", epoch if isinstance(epoch, str) else None))
-    time = time_axis(metrics)
-    found.append(XChoice("time", "Relative time", time if isinstance(time, str) else None))
-    return found
-
-
 def x_axis(metrics: dict[str, Any], choice: str) -> XAxis | str | None:
     """What `x=<choice>` does to a job's charts: an axis to move them onto, None to leave
     them as they are, or why it cannot be done."""
-    if choice == "epoch":
-        return epoch_axis(metrics)
-    if choice == "time":
-        return time_axis(metrics)
-    return None
+    axis = {"epoch": epoch_axis, "time": time_axis}.get(choice)
+    return axis(metrics) if axis else None
+
+
+def x_choices(metrics: dict[str, Any]) -> list[XChoice]:
+    """The x-axis menu for a job, each unavailable choice with its reason."""
+    axes = {value: x_axis(metrics, value) for value, _ in X_CHOICES}
+    return [XChoice(value, label, axes[value] if isinstance(axes[value], str) else None)
+            for value, label in X_CHOICES]
 
 
 def settle(metrics: dict[str, Any], options: ChartOptions) -> tuple[ChartOptions, XAxis | None, list[str]]:

@@ -58,7 +58,6 @@ class Chart:
         return tuple(s.axis_note for s in self.series if s.axis_note)
 
 
-
 def base_name(key: str) -> str:
     """`train/x` and `eval/x` share the base name `x`."""
     namespace, sep, rest = key.partition("/")
@@ -68,14 +67,8 @@ def base_name(key: str) -> str:
 def aliases(keys: list[str]) -> set[str]:
     """Old un-namespaced keys that duplicate a namespaced one (`train_loss` of `train/loss`)."""
     present = set(keys)
-    found = set()
-    for key in keys:
-        if "/" in key:
-            continue
-        bare = key.removeprefix("train_")
-        if f"train/{bare}" in present or f"train/{key}" in present:
-            found.add(key)
-    return found
+    return {key for key in keys if "/" not in key and (
+        f"train/{key.removeprefix('train_')}" in present or f"train/{key}" in present)}
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,7 @@ def _suffixed(value: float) -> str:
 
 def full(value: Any) -> str:
     """The exact value, for a hover title."""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def duration(seconds: float | None) -> str:

@@ -40,11 +40,6 @@ class ScalarGroup:
     scalars: tuple[Scalar, ...]
 
 
-def is_scalar(value: Any) -> bool:
-    """Whether a metrics value is a single value (not a series or a map)."""
-    return isinstance(value, bool | int | float | str) and not isinstance(value, list | dict)
-
-
 def label(key: str) -> str:
     """A readable label for a metric key."""
     if key in LABELS:
@@ -62,18 +57,13 @@ def scalar(key: str, value: Any) -> Scalar:
     return Scalar(key, label(key), shown, fmt.full(value), bad)
 
 
-def group_of(key: str) -> str:
-    """The group a key belongs to by its namespace."""
-    namespace, sep, _ = key.partition("/")
-    return namespace if sep and namespace in {"train", "eval", "async"} else "other"
-
-
 def scalar_groups(metrics: dict[str, Any]) -> list[ScalarGroup]:
     """Every scalar in the metrics, grouped and sorted; empty groups left out."""
     buckets: dict[str, list[Scalar]] = {name: [] for name, _ in GROUPS}
     for key, value in metrics.items():
-        if isinstance(key, str) and is_scalar(value):
-            buckets[group_of(key)].append(scalar(key, value))
+        if isinstance(key, str) and isinstance(value, int | float | str):  # bools are ints
+            namespace, sep, _ = key.partition("/")
+            buckets[namespace if sep and namespace in buckets else "other"].append(scalar(key, value))
     return [
         ScalarGroup(title, tuple(sorted(buckets[name], key=lambda s: s.key)))
         for name, title in GROUPS

@@ -68,8 +68,7 @@ def duration_tile(job: Job, now: datetime) -> Tile:
             return Tile("tile-duration", "Duration", "never started")
         since = job.created_at
         waited = (now - since).total_seconds() if since else None
-        return Tile("tile-duration", "Waiting", fmt.duration(waited), "in the queue",
-                    fmt.iso(since) if since else "")
+        return Tile("tile-duration", "Waiting", fmt.duration(waited), "in the queue", fmt.iso(since))
     if job.terminal:
         end = job.completed_at or job.cancel_requested_at
         seconds = (end - job.started_at).total_seconds() if end else None

@@ -54,7 +54,7 @@ def register(app: Flask) -> None:
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True
-        if accepts_gzip() and compressible(response):
+        if "gzip" in request.headers.get("Accept-Encoding", "").lower() and compressible(response):
             gzip_response(response, gzipped_static(filename, digest(filename)) if static else None)
         return response
 
@@ -95,16 +95,8 @@ def build_id(*folders: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def accepts_gzip() -> bool:
-    """Whether the browser takes gzip."""
-    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
-
-
 def compressible(response: Response) -> bool:
     """A text response big enough to gain from gzip and not encoded yet."""
-    if response.status_code not in (200, 286) or "Content-Encoding" in response.headers:
-        return False
-    if response.mimetype not in COMPRESSIBLE:
-        return False
     length = response.content_length
-    return length is None or length >= MIN_SIZE
+    return (response.status_code in (200, 286) and "Content-Encoding" not in response.headers
+            and response.mimetype in COMPRESSIBLE and (length is None or length >= MIN_SIZE))

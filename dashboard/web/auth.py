@@ -127,13 +127,10 @@ def loopback_host_only() -> Response | None:
 
 def require_viewer() -> Response | None:
     """Before every request in viewer mode: the pages need a signed-in viewer."""
-    if current_app.config["AUTH"] != "viewer" or request.endpoint in OPEN_ENDPOINTS:
+    # No endpoint is a 404: no page to protect.
+    if current_app.config["AUTH"] != "viewer" or request.endpoint in {*OPEN_ENDPOINTS, None}:
         return None
-    if request.endpoint is None:  # a 404: no page to protect
-        return None
-    if viewer() is None:
-        return to_sign_in()
-    return None
+    return to_sign_in() if viewer() is None else None
 
 
 def rejected(exc: SourceError) -> Response | None:
