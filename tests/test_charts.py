@@ -13,6 +13,7 @@ import pytest
 from dashboard.models import Job
 from dashboard.viewmodels.charts import Chart
 from dashboard.viewmodels.charts_section import ChartCard, charts_view
+from dashboard.viewmodels.figures import Rendered
 
 
 def job(metrics, trainer_type="sft", backend="tinker"):
@@ -46,6 +47,11 @@ def page_charts(job_: Job) -> list[Chart]:
 def figure_of(job_: Job, testid: str) -> str:
     """The figure JSON the page draws for one named chart of a job."""
     return next(card.rendered.figure for card in page_cards(job_) if card.chart.testid == testid)
+
+
+def drawn(job_: Job, testid: str) -> Rendered | None:
+    """What the page draws of one named chart: its figure and its point counts."""
+    return next(card.rendered for card in page_cards(job_) if card.chart.testid == testid)
 
 
 def by_testid(charts: list[Chart]) -> dict[str, Chart]:
@@ -90,8 +96,8 @@ def test_old_style_sft_draws_loss_val_loss_and_learning_rate_charts_in_order():
 
 def test_old_style_sft_charts_have_one_point_per_step():
     named = by_testid(page_charts(job(OLD_SFT)))
-    assert named["chart-loss"].points == N
-    assert named["chart-learning-rate"].points == N
+    assert drawn(job(OLD_SFT), "chart-loss").total == N
+    assert drawn(job(OLD_SFT), "chart-learning-rate").total == N
     loss = named["chart-loss"].series[0]
     assert loss.x.dtype == np.float64
     assert loss.y.dtype == np.float64
@@ -104,7 +110,7 @@ def test_old_style_sft_charts_have_one_point_per_step():
 def test_val_loss_chart_draws_a_lone_eval_point_with_markers():
     val = by_testid(page_charts(job(OLD_SFT)))["chart-val-loss"]
     assert val.markers is True
-    assert val.points == 1
+    assert drawn(job(OLD_SFT), "chart-val-loss").total == 1
     series = val.series[0]
     assert gaps(series.y) == [None] * (N - 1) + [0.92]
     assert series.x[-1] == float(N)
@@ -186,7 +192,7 @@ def test_tinker_rl_with_scalars_only_has_one_empty_reward_chart():
     assert [c.testid for c in charts] == ["chart-reward"]
     reward = charts[0]
     assert reward.series == ()
-    assert reward.points == 0
+    assert drawn(job(TINKER_RL_SCALARS, trainer_type="rl"), "chart-reward") is None
 
 
 def test_empty_reward_chart_names_the_scalar_reward_summaries():
@@ -365,8 +371,8 @@ def test_nan_and_infinity_floats_are_counted_and_keep_their_positions():
     assert gaps(series.y) == [2.0, None, 1.5, None, None]
     assert series.bad.tolist() == [1, 3, 4]
     assert len(series.x) == 5
-    assert loss.bad_count == 3
-    assert loss.points == 2
+    assert drawn(job(metrics), "chart-loss").bad == 3
+    assert drawn(job(metrics), "chart-loss").total == 2
 
 
 @pytest.mark.parametrize("word", ["NaN", "nan", "Infinity", "-Infinity", "inf", " -inf "])
@@ -375,7 +381,7 @@ def test_nan_and_infinity_strings_are_counted_as_bad(word):
     loss = by_testid(page_charts(job(metrics)))["chart-loss"]
     assert loss.series[0].bad.tolist() == [1]
     assert gaps(loss.series[0].y) == [2.0, None, 1.0]
-    assert loss.bad_count == 1
+    assert drawn(job(metrics), "chart-loss").bad == 1
     assert loss.unusable_count == 0
 
 
@@ -390,9 +396,9 @@ def test_null_is_a_gap_not_a_bad_value():
     loss = by_testid(page_charts(job(metrics)))["chart-loss"]
     assert gaps(loss.series[0].y) == [2.0, None, 1.0]
     assert loss.series[0].bad.tolist() == []
-    assert loss.bad_count == 0
+    assert drawn(job(metrics), "chart-loss").bad == 0
     assert loss.unusable_count == 0
-    assert loss.points == 2
+    assert drawn(job(metrics), "chart-loss").total == 2
 
 
 def test_junk_strings_and_objects_are_counted_as_unusable():
@@ -403,7 +409,7 @@ def test_junk_strings_and_objects_are_counted_as_unusable():
     assert gaps(series.y) == [2.0, None, None, None, None, 1.25]
     assert series.unusable == 4
     assert loss.unusable_count == 4
-    assert loss.bad_count == 0
+    assert drawn(job(metrics), "chart-loss").bad == 0
     assert series.x.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 
 
@@ -411,8 +417,8 @@ def test_an_all_nan_series_is_still_charted_with_every_value_counted():
     metrics = {"steps": [1, 2], "train_loss": ["NaN", float("nan")]}
     loss = by_testid(page_charts(job(metrics)))["chart-loss"]
     assert loss.keys == "train_loss"
-    assert loss.bad_count == 2
-    assert loss.points == 0
+    assert drawn(job(metrics), "chart-loss").bad == 2
+    assert drawn(job(metrics), "chart-loss").total == 0
 
 
 def test_scalars_strings_and_maps_are_not_series():

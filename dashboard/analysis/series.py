@@ -27,11 +27,6 @@ class Series:
     unusable: int = 0  # values that were neither numbers nor null
     axis_note: str = ""  # why it is drawn against its positions when the job has an axis
 
-    @property
-    def points(self) -> int:
-        """How many drawable values it has."""
-        return int(np.isfinite(self.y).sum())
-
 
 def read_number(value: Any) -> tuple[float | None, bool, bool]:
     """Read one series value: (number or None, is NaN/Inf, is unusable)."""

@@ -38,19 +38,9 @@ class Chart:
         return " ".join(s.key for s in self.series)
 
     @property
-    def bad_count(self) -> int:
-        """How many NaN / Inf values its series hold."""
-        return sum(len(s.bad) for s in self.series)
-
-    @property
     def unusable_count(self) -> int:
         """How many values could not be read as numbers."""
         return sum(s.unusable for s in self.series)
-
-    @property
-    def points(self) -> int:
-        """How many drawable points it has."""
-        return sum(s.points for s in self.series)
 
     @property
     def axis_notes(self) -> tuple[str, ...]:
