@@ -16,7 +16,7 @@ import orjson
 
 from dashboard.config import DEMO_SCOPE
 from dashboard.models import CANCELLABLE_STATUSES, TERMINAL_STATUSES
-from dashboard.sources import LocalSource, SourceError, not_found
+from dashboard.sources import LocalSource, SourceError, not_found, page_of
 from dashboard.sources.demo_failures import NAN_ID, NO_FINAL_ID, STALLED_ID, failure_jobs
 from dashboard.sources.demo_jobs import (
     CANCELLED_ID,
@@ -139,7 +139,6 @@ class DemoSource(LocalSource):
         """Every sample job plus the current and previous live job, newest first."""
         if (org, workspace) != DEMO_SCOPE:
             raise SourceError(404, f"no workspace {org}/{workspace}", kind="not_found")
-        page, page_size = max(1, page), min(100, max(1, page_size))
         with self._lock:
             now = self._clock()
             current = self._sync(now)
@@ -147,9 +146,7 @@ class DemoSource(LocalSource):
                     *(self._live(g, now) for g in (current - 1, current) if g >= 0)]
             jobs.sort(key=lambda d: d.created, reverse=True)
             items = [d.job for d in jobs if status is None or d.job["status"] == status]
-            first = (page - 1) * page_size
-            shown = copied(items[first:first + page_size])
-        return {"items": shown, "total": len(items), "page": page, "page_size": page_size}
+            return page_of(items, page, page_size, copied)
 
     def get_job(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
         """One job's `TrainingJob` payload."""

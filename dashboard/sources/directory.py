@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.models import parse_time
-from dashboard.sources import LocalSource, SourceError, not_found, parse_json, read_only_error
+from dashboard.sources import LocalSource, SourceError, not_found, page_of, parse_json, read_only_error
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +65,10 @@ class DirectorySource(LocalSource):
         """Every readable exported job, newest first."""
         if (org, workspace) != self.scope:
             raise SourceError(404, f"no workspace {org}/{workspace}", kind="not_found")
-        page, page_size = max(1, page), min(100, max(1, page_size))
         jobs = [job for job, _ in self._jobs().values()]
         jobs.sort(key=lambda j: parse_time(j.get("created_at")) or _OLDEST, reverse=True)
         items = [j for j in jobs if status is None or j.get("status") == status]
-        first = (page - 1) * page_size
-        return {"items": copy.deepcopy(items[first:first + page_size]), "total": len(items),
-                "page": page, "page_size": page_size}
+        return page_of(items, page, page_size, copy.deepcopy)
 
     def get_job(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
         """One exported `TrainingJob`."""
