@@ -164,29 +164,23 @@ class DirectorySource(LocalSource):
                 stem = path.name.removesuffix(".json")
                 candidates.append(Export(stem, path, path.with_name(f"{stem}.artifacts.json"),
                                          path.with_name(f"{stem}.logs.json")))
-        exports = []
-        for export in candidates:
-            if not export.job.is_file():
-                continue
-            if self._inside(export.job):
-                exports.append(export)
-            else:
-                log.warning("ignoring %s: it leads outside %s", self._show(export.job), self.root)
-        return exports
+        return [export for export in candidates if export.job.is_file() and self._inside(export.job)]
 
     def _inside(self, path: Path) -> bool:
-        """Whether a path, links resolved, stays inside the root."""
+        """Whether a path, links resolved, stays inside the root; a warning when it does not."""
         try:
-            return path.resolve().is_relative_to(self.root)
+            inside = path.resolve().is_relative_to(self.root)
         except (OSError, RuntimeError):
-            return False
+            inside = False
+        if not inside:
+            log.warning("ignoring %s: it leads outside %s", self._show(path), self.root)
+        return inside
 
     def _companion(self, path: Path) -> Any | None:
         """A companion file's JSON, None when it does not exist (or leads outside the root)."""
         if not path.is_file():
             return None
         if not self._inside(path):
-            log.warning("ignoring %s: it leads outside %s", self._show(path), self.root)
             return None
         try:
             return self._read(path)
