@@ -30,7 +30,7 @@ from dashboard.sources.demo_jobs import (
     SFT_OLD_ID,
     DemoJob,
     cancel_entries,
-    entry,
+    created_entry,
     iso,
     running_job_id,
     running_sft,
@@ -96,11 +96,9 @@ def _retried_copy(job: dict[str, Any], new_id: str, now: float) -> DemoJob:
         "run_ref": None, "created_at": iso(now, precise=True), "started_at": None,
         "completed_at": None, "cancel_requested_at": None,
     }
-    logs = [entry(now, "info", "Training job created",
-                  {"job_id": new_id, "trainer_type": job.get("trainer_type"),
-                   "backend": job.get("backend"), "model": job.get("model"),
-                   "retry_of": job["id"]}, precise=True)]
-    return DemoJob(copied, logs, now)
+    created = created_entry(copied, now, precise=True)
+    created["data"]["retry_of"] = job["id"]
+    return DemoJob(copied, [created], now)
 
 
 class DemoSource(LocalSource):
@@ -164,11 +162,9 @@ class DemoSource(LocalSource):
         """Cancel a queued or running job (the live job restarts as a new one at once)."""
         with self._lock:
             now = self._clock()
-            found = self._locate(org, workspace, job_id, now)
+            found = self._locate(org, workspace, job_id, now, CANCELLABLE_STATUSES,
+                                 "only queued or running jobs can be cancelled")
             status = found.job["status"]
-            if status not in CANCELLABLE_STATUSES:
-                raise SourceError(409, f"job {job_id} is {status}; only queued or running jobs "
-                                  "can be cancelled", kind="conflict")
             generation = self._generations.get(job_id)
             if generation is not None:
                 self._cancelled[generation] = now
@@ -185,11 +181,8 @@ class DemoSource(LocalSource):
         """Queue a new copy of a finished job and return it."""
         with self._lock:
             now = self._clock()
-            found = self._locate(org, workspace, job_id, now)
-            status = found.job["status"]
-            if status not in TERMINAL_STATUSES:
-                raise SourceError(409, f"job {job_id} is {status}; only completed, failed or "
-                                  "cancelled jobs can be retried", kind="conflict")
+            found = self._locate(org, workspace, job_id, now, TERMINAL_STATUSES,
+                                 "only completed, failed or cancelled jobs can be retried")
             retried = _retried_copy(found.job, str(uuid.uuid4()), now)
             self._static[retried.job["id"]] = retried
             return copy.deepcopy(retried.job)
@@ -202,16 +195,22 @@ class DemoSource(LocalSource):
             found = self._locate(org, workspace, job_id, self._clock())
             return DemoJob(copied(found.job), copied(found.logs), found.created)
 
-    def _locate(self, org: str, workspace: str, job_id: str, now: float) -> DemoJob:
-        """The job with this id in this scope, or a 404."""
+    def _locate(self, org: str, workspace: str, job_id: str, now: float,
+                allowed: frozenset[str] | None = None, rule: str = "") -> DemoJob:
+        """The job with this id in this scope, or a 404; a 409 (saying `rule`) when a status is
+        required and the job's is not `allowed`."""
         if (org, workspace) != DEMO_SCOPE:
             raise not_found(org, workspace, job_id)
         self._sync(now)
         if job_id in self._static:
-            return self._fresh(self._static[job_id], now)
-        if job_id in self._generations:
-            return self._live(self._generations[job_id], now)
-        raise not_found(org, workspace, job_id)
+            found = self._fresh(self._static[job_id], now)
+        elif job_id in self._generations:
+            found = self._live(self._generations[job_id], now)
+        else:
+            raise not_found(org, workspace, job_id)
+        if allowed is not None and found.job["status"] not in allowed:
+            raise SourceError(409, f"job {job_id} is {found.job['status']}; {rule}", kind="conflict")
+        return found
 
     @staticmethod
     def _fresh(found: DemoJob, now: float) -> DemoJob:
