@@ -51,16 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = config.resolve(vars(args), os.environ)
-    except config.ConfigError as exc:
-        print(f"dashboard: {exc}", file=sys.stderr)
-        return 2
-    if settings.source == "directory" and not (settings.jobs_dir and settings.jobs_dir.is_dir()):
-        print(f"dashboard: --jobs-dir {settings.jobs_dir} is not a directory", file=sys.stderr)
-        return 2
-    try:
+        if settings.source == "directory" and not (settings.jobs_dir and settings.jobs_dir.is_dir()):
+            raise config.ConfigError(f"--jobs-dir {settings.jobs_dir} is not a directory")
         auth.check_bind([args.host], settings.auth)
         auth.check_settings(settings.auth, settings.source, os.environ.get("DASHBOARD_SECRET_KEY"))
-    except auth.AuthConfigError as exc:
+    except (config.ConfigError, auth.AuthConfigError) as exc:
         print(f"dashboard: {exc}", file=sys.stderr)
         return 2
 

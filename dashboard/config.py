@@ -81,9 +81,10 @@ def resolve(
     path = (config_path or CONFIG_PATH).expanduser()
     auth = str(flags.get("auth") or env.get("DASHBOARD_AUTH") or "none").strip().lower()
     if flags.get("jobs_dir"):
-        org, ws = _scope(flags, env, DIRECTORY_SCOPE)
+        org = flags.get("organization") or env.get(ENV["organization"]) or DIRECTORY_SCOPE[0]
+        ws = flags.get("workspace") or env.get(ENV["workspace"]) or DIRECTORY_SCOPE[1]
         jobs_dir = Path(flags["jobs_dir"])
-        return Settings("directory", organization=org, workspace=ws, jobs_dir=jobs_dir, auth=auth)
+        return Settings("directory", organization=str(org), workspace=str(ws), jobs_dir=jobs_dir, auth=auth)
     if flags.get("demo"):
         return Settings("demo", organization=DEMO_SCOPE[0], workspace=DEMO_SCOPE[1], auth=auth)
 
@@ -114,11 +115,3 @@ def resolve(
         profile=name,
     )
 
-
-def _scope(
-    flags: Mapping[str, Any], env: Mapping[str, str], default: tuple[str, str]
-) -> tuple[str, str]:
-    """The organization and workspace from flags or environment, else a fixed default."""
-    org = flags.get("organization") or env.get(ENV["organization"]) or default[0]
-    ws = flags.get("workspace") or env.get(ENV["workspace"]) or default[1]
-    return str(org), str(ws)

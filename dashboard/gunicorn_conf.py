@@ -11,18 +11,12 @@ import os as _os
 from dashboard import config as _config
 from dashboard.web import auth as _auth
 
-
-def _settings() -> _config.Settings:
-    """The settings the app will use, checked (runs before `--preload` builds the app)."""
-    try:
-        settings = _config.resolve({}, _os.environ)
-        _auth.check_settings(settings.auth, settings.source, _os.environ.get("DASHBOARD_SECRET_KEY"))
-    except (_auth.AuthConfigError, _config.ConfigError) as exc:
-        raise SystemExit(f"dashboard: {exc}") from None
-    return settings
-
-
-_SETTINGS = _settings()
+# The settings the app will use, checked here: this runs before `--preload` builds the app.
+try:
+    _SETTINGS = _config.resolve({}, _os.environ)
+    _auth.check_settings(_SETTINGS.auth, _SETTINGS.source, _os.environ.get("DASHBOARD_SECRET_KEY"))
+except (_auth.AuthConfigError, _config.ConfigError) as exc:
+    raise SystemExit(f"dashboard: {exc}") from None
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]

@@ -132,6 +132,14 @@ def parse_page(payload: Any, page: int, page_size: int) -> JobPage:
     return JobPage(jobs, total if isinstance(total, int) else len(jobs), page, page_size)
 
 
+def page_of(items: list[Any], page: int, page_size: int, copy: Callable[[Any], Any]) -> dict[str, Any]:
+    """One page of a local source's job list, as the platform shapes it (at most 100 a page)."""
+    page, page_size = max(1, page), min(100, max(1, page_size))
+    first = (page - 1) * page_size
+    return {"items": copy(items[first:first + page_size]), "total": len(items), "page": page,
+            "page_size": page_size}
+
+
 def not_found(org: str, workspace: str, job_id: str) -> SourceError:
     """The error every source raises for a job it does not have."""
     return SourceError(404, f"no job {job_id} in {org}/{workspace}", kind="not_found")

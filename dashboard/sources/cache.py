@@ -16,12 +16,6 @@ MAX_ENTRIES = 512
 FINISHED_TTL = 60.0  # a finished job's payload (its metrics can be 60 MB) no longer changes
 
 
-def _lifetime(key: tuple[Any, ...], value: Any, ttl: float, finished_ttl: float) -> float:
-    """Seconds a successful read stays fresh: longer for a finished job's own payload."""
-    finished = key[1] == "job" and isinstance(value, dict) and value.get("status") in TERMINAL_STATUSES
-    return max(ttl, finished_ttl) if finished and ttl > 0 else ttl
-
-
 @dataclass
 class _Entry:
     """One read: in flight until `done` is set, then fresh until `expires`."""
@@ -66,7 +60,8 @@ class CachedSource:
             owner = entry is None or (entry.done.is_set() and entry.expires <= now)
             if owner:
                 # Expired entries go now, not later: one can hold a 1M-step job's parsed payload.
-                self._evict(now)
+                for old in [k for k, e in self._entries.items() if e.done.is_set() and e.expires <= now]:
+                    del self._entries[old]
                 entry = self._entries[key] = _Entry()
                 if len(self._entries) > MAX_ENTRIES:  # many finished jobs at once: oldest go first
                     done = sorted((k for k, e in self._entries.items() if e.done.is_set()),
@@ -80,20 +75,18 @@ class CachedSource:
             except BaseException as exc:
                 entry.error = exc
             finally:
-                life = (0.0 if entry.error is not None
-                        else _lifetime(key, entry.value, self.ttl, self.finished_ttl))
-                entry.expires = self._clock() + life
+                # A finished job's own payload stays fresh longer; a failed read not at all.
+                value = entry.value
+                finished = (key[1] == "job" and isinstance(value, dict)
+                            and value.get("status") in TERMINAL_STATUSES)
+                life = max(self.ttl, self.finished_ttl) if finished and self.ttl > 0 else self.ttl
+                entry.expires = self._clock() + (0.0 if entry.error is not None else life)
                 entry.done.set()
         else:
             entry.done.wait()
         if entry.error is not None:
             raise entry.error
         return entry.value
-
-    def _evict(self, now: float) -> None:
-        """Drop finished, expired entries (called with the lock held)."""
-        for key in [k for k, e in self._entries.items() if e.done.is_set() and e.expires <= now]:
-            del self._entries[key]
 
     @property
     def cache_scope(self) -> str:

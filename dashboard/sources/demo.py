@@ -16,7 +16,7 @@ import orjson
 
 from dashboard.config import DEMO_SCOPE
 from dashboard.models import CANCELLABLE_STATUSES, TERMINAL_STATUSES
-from dashboard.sources import LocalSource, SourceError, not_found
+from dashboard.sources import LocalSource, SourceError, not_found, page_of
 from dashboard.sources.demo_failures import NAN_ID, NO_FINAL_ID, STALLED_ID, failure_jobs
 from dashboard.sources.demo_jobs import (
     CANCELLED_ID,
@@ -30,7 +30,7 @@ from dashboard.sources.demo_jobs import (
     SFT_OLD_ID,
     DemoJob,
     cancel_entries,
-    entry,
+    created_entry,
     iso,
     running_job_id,
     running_sft,
@@ -96,11 +96,9 @@ def _retried_copy(job: dict[str, Any], new_id: str, now: float) -> DemoJob:
         "run_ref": None, "created_at": iso(now, precise=True), "started_at": None,
         "completed_at": None, "cancel_requested_at": None,
     }
-    logs = [entry(now, "info", "Training job created",
-                  {"job_id": new_id, "trainer_type": job.get("trainer_type"),
-                   "backend": job.get("backend"), "model": job.get("model"),
-                   "retry_of": job["id"]}, precise=True)]
-    return DemoJob(copied, logs, now)
+    created = created_entry(copied, now, precise=True)
+    created["data"]["retry_of"] = job["id"]
+    return DemoJob(copied, [created], now)
 
 
 class DemoSource(LocalSource):
@@ -139,7 +137,6 @@ class DemoSource(LocalSource):
         """Every sample job plus the current and previous live job, newest first."""
         if (org, workspace) != DEMO_SCOPE:
             raise SourceError(404, f"no workspace {org}/{workspace}", kind="not_found")
-        page, page_size = max(1, page), min(100, max(1, page_size))
         with self._lock:
             now = self._clock()
             current = self._sync(now)
@@ -147,9 +144,7 @@ class DemoSource(LocalSource):
                     *(self._live(g, now) for g in (current - 1, current) if g >= 0)]
             jobs.sort(key=lambda d: d.created, reverse=True)
             items = [d.job for d in jobs if status is None or d.job["status"] == status]
-            first = (page - 1) * page_size
-            shown = copied(items[first:first + page_size])
-        return {"items": shown, "total": len(items), "page": page, "page_size": page_size}
+            return page_of(items, page, page_size, copied)
 
     def get_job(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
         """One job's `TrainingJob` payload."""
@@ -167,11 +162,9 @@ class DemoSource(LocalSource):
         """Cancel a queued or running job (the live job restarts as a new one at once)."""
         with self._lock:
             now = self._clock()
-            found = self._locate(org, workspace, job_id, now)
+            found = self._locate(org, workspace, job_id, now, CANCELLABLE_STATUSES,
+                                 "only queued or running jobs can be cancelled")
             status = found.job["status"]
-            if status not in CANCELLABLE_STATUSES:
-                raise SourceError(409, f"job {job_id} is {status}; only queued or running jobs "
-                                  "can be cancelled", kind="conflict")
             generation = self._generations.get(job_id)
             if generation is not None:
                 self._cancelled[generation] = now
@@ -188,11 +181,8 @@ class DemoSource(LocalSource):
         """Queue a new copy of a finished job and return it."""
         with self._lock:
             now = self._clock()
-            found = self._locate(org, workspace, job_id, now)
-            status = found.job["status"]
-            if status not in TERMINAL_STATUSES:
-                raise SourceError(409, f"job {job_id} is {status}; only completed, failed or "
-                                  "cancelled jobs can be retried", kind="conflict")
+            found = self._locate(org, workspace, job_id, now, TERMINAL_STATUSES,
+                                 "only completed, failed or cancelled jobs can be retried")
             retried = _retried_copy(found.job, str(uuid.uuid4()), now)
             self._static[retried.job["id"]] = retried
             return copy.deepcopy(retried.job)
@@ -205,16 +195,22 @@ class DemoSource(LocalSource):
             found = self._locate(org, workspace, job_id, self._clock())
             return DemoJob(copied(found.job), copied(found.logs), found.created)
 
-    def _locate(self, org: str, workspace: str, job_id: str, now: float) -> DemoJob:
-        """The job with this id in this scope, or a 404."""
+    def _locate(self, org: str, workspace: str, job_id: str, now: float,
+                allowed: frozenset[str] | None = None, rule: str = "") -> DemoJob:
+        """The job with this id in this scope, or a 404; a 409 (saying `rule`) when a status is
+        required and the job's is not `allowed`."""
         if (org, workspace) != DEMO_SCOPE:
             raise not_found(org, workspace, job_id)
         self._sync(now)
         if job_id in self._static:
-            return self._fresh(self._static[job_id], now)
-        if job_id in self._generations:
-            return self._live(self._generations[job_id], now)
-        raise not_found(org, workspace, job_id)
+            found = self._fresh(self._static[job_id], now)
+        elif job_id in self._generations:
+            found = self._live(self._generations[job_id], now)
+        else:
+            raise not_found(org, workspace, job_id)
+        if allowed is not None and found.job["status"] not in allowed:
+            raise SourceError(409, f"job {job_id} is {found.job['status']}; {rule}", kind="conflict")
+        return found
 
     @staticmethod
     def _fresh(found: DemoJob, now: float) -> DemoJob:

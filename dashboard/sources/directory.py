@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.models import parse_time
-from dashboard.sources import LocalSource, SourceError, not_found, parse_json, read_only_error
+from dashboard.sources import LocalSource, SourceError, not_found, page_of, parse_json, read_only_error
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +65,10 @@ class DirectorySource(LocalSource):
         """Every readable exported job, newest first."""
         if (org, workspace) != self.scope:
             raise SourceError(404, f"no workspace {org}/{workspace}", kind="not_found")
-        page, page_size = max(1, page), min(100, max(1, page_size))
         jobs = [job for job, _ in self._jobs().values()]
         jobs.sort(key=lambda j: parse_time(j.get("created_at")) or _OLDEST, reverse=True)
         items = [j for j in jobs if status is None or j.get("status") == status]
-        first = (page - 1) * page_size
-        return {"items": copy.deepcopy(items[first:first + page_size]), "total": len(items),
-                "page": page, "page_size": page_size}
+        return page_of(items, page, page_size, copy.deepcopy)
 
     def get_job(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
         """One exported `TrainingJob`."""
@@ -167,29 +164,23 @@ class DirectorySource(LocalSource):
                 stem = path.name.removesuffix(".json")
                 candidates.append(Export(stem, path, path.with_name(f"{stem}.artifacts.json"),
                                          path.with_name(f"{stem}.logs.json")))
-        exports = []
-        for export in candidates:
-            if not export.job.is_file():
-                continue
-            if self._inside(export.job):
-                exports.append(export)
-            else:
-                log.warning("ignoring %s: it leads outside %s", self._show(export.job), self.root)
-        return exports
+        return [export for export in candidates if export.job.is_file() and self._inside(export.job)]
 
     def _inside(self, path: Path) -> bool:
-        """Whether a path, links resolved, stays inside the root."""
+        """Whether a path, links resolved, stays inside the root; a warning when it does not."""
         try:
-            return path.resolve().is_relative_to(self.root)
+            inside = path.resolve().is_relative_to(self.root)
         except (OSError, RuntimeError):
-            return False
+            inside = False
+        if not inside:
+            log.warning("ignoring %s: it leads outside %s", self._show(path), self.root)
+        return inside
 
     def _companion(self, path: Path) -> Any | None:
         """A companion file's JSON, None when it does not exist (or leads outside the root)."""
         if not path.is_file():
             return None
         if not self._inside(path):
-            log.warning("ignoring %s: it leads outside %s", self._show(path), self.root)
             return None
         try:
             return self._read(path)

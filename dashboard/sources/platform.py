@@ -174,7 +174,23 @@ class PlatformSource:
         deadline = time.monotonic() + self.timeout[1]
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._attempt(method, path, params, org, workspace, job_id)
+                response = self._send(method, path, params)
+                if not 200 <= response.status_code < 300:
+                    raise error_of(response, self.server, self._redact, org, workspace, job_id)
+                kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if kind and "json" not in kind:
+                    raise SourceError(
+                        502,
+                        f"the platform answered with {clip_text(kind, 60)}, not JSON; "
+                        "is the server URL the platform's?",
+                        kind="upstream",
+                    )
+                try:
+                    return parse_json(response.content)
+                except ValueError:
+                    raise SourceError(
+                        502, "the platform sent a response that is not JSON", kind="upstream"
+                    ) from None
             except SourceError as exc:
                 error = SourceError(exc.status, self._redact(exc.message), kind=exc.kind,
                                     retry_after=exc.retry_after)
@@ -184,34 +200,6 @@ class PlatformSource:
             log.info("%s %s -> %s, retrying in %.2f s", method, path, error.status, wait)
             time.sleep(wait)
         raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
-
-    def _attempt(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        org: str | None,
-        workspace: str | None,
-        job_id: str | None,
-    ) -> Any:
-        """One request: its parsed JSON, or a SourceError."""
-        response = self._send(method, path, params)
-        if not 200 <= response.status_code < 300:
-            raise error_of(response, self.server, self._redact, org, workspace, job_id)
-        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if kind and "json" not in kind:
-            raise SourceError(
-                502,
-                f"the platform answered with {clip_text(kind, 60)}, not JSON; "
-                "is the server URL the platform's?",
-                kind="upstream",
-            )
-        try:
-            return parse_json(response.content)
-        except ValueError:
-            raise SourceError(
-                502, "the platform sent a response that is not JSON", kind="upstream"
-            ) from None
 
     def _send(self, method: str, path: str, params: dict[str, Any] | None) -> requests.Response:
         """Send the request and read its body, turning network failures into SourceErrors."""
