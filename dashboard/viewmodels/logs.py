@@ -234,7 +234,7 @@ class LogsView:
     """What the logs panel (or a poll of it, or a "load" of older entries) shows."""
 
     page_url: str  # the job page (the filter form's action)
-    url: str  # the logs fragment's URL, for js/logs.js
+    url: str  # the logs fragment's URL, for js/logpanel.js
     download_url: str
     clear_url: str  # the page without the filter
     rows: tuple[LogRow, ...]

@@ -47,7 +47,7 @@ def log_link(items: Sequence[Any], index: int, on_page: Container[int]) -> LogLi
     entry = LogEntry.from_api(index, items[index])
     when = entry.timestamp
     return LogLink(index, entry.level, when, logscan.headline(entry.message) or "(no message)",
-                   f"#log-{index}", index in on_page,  # js/logs.js loads one older than the page's window
+                   f"#log-{index}", index in on_page,  # js/logpanel.js loads one older than the page's window
                    fmt.utc(when), fmt.iso(when), when.strftime("%H:%M:%S") if when else "—")
 
 

@@ -132,7 +132,7 @@ def logs(org: str, workspace: str, job_id: str) -> Response:
 
 @bp.get(JOB + "/logs/panel")
 def logs_panel_fragment(org: str, workspace: str, job_id: str) -> Response:
-    """The logs list as the page opens it, under the filter asked for (js/logs.js swaps it in
+    """The logs list as the page opens it, under the filter asked for (js/logpanel.js swaps it in
     when the filter changes, and puts the filter in the page's URL)."""
     keep = log_filter()
     job, items = job_and_logs(org, workspace, job_id)

@@ -2,7 +2,7 @@
 // in): it draws each chart as it arrives, then wires up the rest once the page is parsed.
 import { keepDetailsOpen, startClocks, watchConnection, watchCopyButtons } from "./core.js";
 import { drawWhileLoading, followMarkers, setupChartControls, startCharts, watchTheme } from "./charts.js";
-import { setupLogs, watchLogs } from "./logs.js";
+import { setupLogs, watchLogs } from "./logpanel.js";
 
 function ready() {
   startCharts();
