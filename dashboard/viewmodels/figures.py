@@ -122,10 +122,8 @@ def series_traces(
 def flat_range(chart: Chart) -> dict[str, list[float]]:
     """A y range around a constant series (Plotly would draw a 1e-4 line at 0 on [-1, 1])."""
     values = np.concatenate([s.y[np.isfinite(s.y)] for s in chart.series] or [np.zeros(0)])
-    if len(values) and values.min() == values.max() != 0:
-        low = float(values.min())
-        return {"range": sorted([low * 0.5, low * 1.5])}
-    return {}
+    low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
+    return {"range": sorted([low * 0.5, low * 1.5])} if low == high != 0 else {}
 
 
 def render(chart: Chart, x0: float | None = None, x1: float | None = None,
