@@ -151,10 +151,10 @@ def job_action(org: str, workspace: str, job_id: str, action: str) -> Response |
     if request.method == "POST":
         csrf.check()
     job = Job.from_api(source.get_job(org, workspace, job_id))
+    back = current.job_url(org, workspace, job_id)
     if request.method == "GET":
         return render_template("confirm.html", org=org, workspace=workspace, job=job, action=action,
-                               back=current.job_url(org, workspace, job_id))
-    back = url_for(".job_page", org=org, workspace=workspace, job_id=job_id)
+                               back=back)
     try:
         result = Job.from_api(getattr(source, action)(org, workspace, job_id))
     except SourceError as exc:
@@ -165,6 +165,6 @@ def job_action(org: str, workspace: str, job_id: str, action: str) -> Response |
         return redirect(back, code=303)
     if action == "retry" and result.id not in ("unknown", job_id):
         flash(f"Retry started a new job, {result.id}.", "info")
-        return redirect(url_for(".job_page", org=org, workspace=workspace, job_id=result.id), code=303)
+        return redirect(current.job_url(org, workspace, result.id), code=303)
     flash("Cancellation requested." if action == "cancel" else "Retry requested.", "info")
     return redirect(back, code=303)
