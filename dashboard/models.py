@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from dashboard.columns import column
+
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 LIST_STATUSES = ("queued", "running", "completed", "failed", "cancelled")  # the list's filter, in order
 CANCELLABLE_STATUSES = frozenset({"queued", "pending", "running"})
@@ -225,7 +227,7 @@ class Job:
             trajectory_dataset_refs=tuple(
                 r for r in map(Ref.parse, refs if isinstance(refs, list) else []) if r
             ),
-            metrics=mapping("metrics"),
+            metrics={key: column(value) for key, value in mapping("metrics").items()},
             artifacts=mapping("artifacts"),
             config=mapping("config"),
             tags=tuple(t for t in map(text, tags if isinstance(tags, list) else []) if t),

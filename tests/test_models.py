@@ -78,7 +78,8 @@ def test_from_api_reads_every_field_of_a_training_job():
     assert job.project_ref == "webapp-audit"
     assert job.dataset_ref == Ref("sqli-conversations", "1.2.0")
     assert job.capability == Ref("dreadnode/web-sqli", "0.3.1")
-    assert job.metrics == {"train/steps": 3, "steps": [1, 2, 3]}
+    assert job.metrics["train/steps"] == 3
+    assert job.metrics["steps"].y.tolist() == [1.0, 2.0, 3.0]  # series are arrays from here on
     assert job.artifacts == {"capability": ref_text("dreadnode/web-sqli", "0.3.1")}
     assert job.config == {"learning_rate": 0.0001, "epochs": 1}
     assert job.tags == ("nightly", "sqli")

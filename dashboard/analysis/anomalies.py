@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from dashboard.analysis.series import Series, is_sorted, step_text
+from dashboard.columns import Column, derived, sign_of
 
 SPIKE_Z = 6.0
 DIVERGENCE_RISES = 2  # consecutive val-loss rises before it counts as diverging
@@ -92,6 +93,11 @@ class Spike:
 
 def first_spike(y: np.ndarray, threshold: float = SPIKE_Z) -> Spike | None:
     """The first upward spike of a series (robust z-score against the block before; see above)."""
+    return derived((y,), ("spike", threshold), lambda: spike_in(y, threshold))
+
+
+def spike_in(y: np.ndarray, threshold: float) -> Spike | None:
+    """`first_spike`, computed."""
     y = np.asarray(y, dtype=np.float64)
     finite = np.isfinite(y)
     values = y if finite.all() else y[finite]
@@ -125,17 +131,21 @@ def first_non_finite(metrics: dict[str, Any], key: str,
                      read: Callable[[str], Series]) -> Anomaly | None:
     """The first NaN/Inf of one series, or None (a sum tells most clean series apart cheaply)."""
     raw = metrics.get(key)
-    if not isinstance(raw, list):
-        return None
-    with contextlib.suppress(TypeError, OverflowError, ValueError):  # not plain numbers: look closer
-        if math.isfinite(sum(raw)):
+    if isinstance(raw, Column):
+        if not len(raw.bad):
             return None
+    elif not isinstance(raw, list):
+        return None
+    else:
+        with contextlib.suppress(TypeError, OverflowError, ValueError):  # not plain numbers: look closer
+            if math.isfinite(sum(raw)):
+                return None
     item = read(key)
     if not len(item.bad):
         return None
     position = int(item.bad[0])
-    text = str(raw[position]).strip().lower()  # as the trainer wrote it
-    word = "NaN" if "nan" in text else "-Inf" if text.startswith("-") else "Inf"
+    sign = int(raw.signs[0]) if isinstance(raw, Column) else sign_of(raw[position])  # as written
+    word = ("NaN", "Inf", "-Inf")[sign]
     return Anomaly("nan", key, float(item.x[position]), item.x_label,
                    f"{word}; {len(item.bad):,} non-finite values in all")
 
@@ -156,6 +166,12 @@ def train_levels(train: Series, steps: np.ndarray) -> np.ndarray:
 
 def divergence(train: Series, val: Series) -> Anomaly | None:
     """Val loss rising while the train loss falls, or the val/train ratio growing (see above)."""
+    return derived((train.x, train.y, val.x, val.y), ("divergence", train.key, val.key),
+                   lambda: diverged(train, val))
+
+
+def diverged(train: Series, val: Series) -> Anomaly | None:
+    """`divergence`, computed."""
     if train.x_label != val.x_label:
         return None
     finite = np.isfinite(val.y)

@@ -13,6 +13,7 @@ import numpy as np
 
 from dashboard.analysis.anomalies import Anomaly
 from dashboard.analysis.series import read_number
+from dashboard.columns import Column, is_column
 from dashboard.models import Job, parse_level, parse_time
 
 HEADLINE_CHARS = 240
@@ -115,9 +116,10 @@ def entry_at_time(items: Sequence[Any], moment: datetime) -> int | None:
 def step_time(job: Job, x: float, ended: datetime | None) -> datetime | None:
     """When a step probably ran, by interpolating between the start and the end of the job."""
     steps = job.metrics.get("steps")
-    if job.started_at is None or ended is None or not isinstance(steps, list) or len(steps) < 2:
+    if job.started_at is None or ended is None or not is_column(steps) or len(steps) < 2:
         return None
-    first, last = read_number(steps[0])[0], read_number(steps[-1])[0]
+    ends = (steps.y[0], steps.y[-1]) if isinstance(steps, Column) else (steps[0], steps[-1])
+    first, last = (read_number(float(v) if isinstance(v, np.floating) else v)[0] for v in ends)
     if first is None or last is None or last <= first:
         return None
     share = min(1.0, max(0.0, (x - first) / (last - first)))

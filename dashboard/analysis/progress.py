@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from dashboard.analysis.logscan import raw_step
 from dashboard.analysis.series import read_number
+from dashboard.columns import Column
 from dashboard.models import Job, LogEntry
 
 CHECKPOINT_STEP = re.compile(r"step[-_]?(\d+)|_(\d+)$", re.IGNORECASE)
@@ -58,7 +61,11 @@ def checkpoint_list(artifacts: dict[str, Any]) -> tuple[Checkpoint, ...]:
 def last_step(job: Job) -> float | None:
     """The last step the metrics reached: the last finite `steps` value, else `train/steps`."""
     steps = job.metrics.get("steps")
-    if isinstance(steps, list):
+    if isinstance(steps, Column):
+        finite = steps.y[np.isfinite(steps.y)]
+        if len(finite):
+            return float(finite[-1])
+    elif isinstance(steps, list):
         for value in reversed(steps[-1000:]):
             number = read_number(value)[0]
             if number is not None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboard.columns import read_metrics
 from dashboard.models import TERMINAL_STATUSES
 from dashboard.sources import JobSource
 
@@ -71,7 +72,7 @@ class CachedSource:
         assert entry is not None
         if owner:
             try:
-                entry.value = call()
+                entry.value = self._keep(key[1], call())
             except BaseException as exc:
                 entry.error = exc
             finally:
@@ -87,6 +88,13 @@ class CachedSource:
         if entry.error is not None:
             raise entry.error
         return entry.value
+
+    @staticmethod
+    def _keep(kind: str, value: Any) -> Any:
+        """What is kept of a read: a job's metric series as arrays (a fresh payload is ours to change)."""
+        if kind == "job" and isinstance(value, dict) and isinstance(value.get("metrics"), dict):
+            read_metrics(value["metrics"])
+        return value
 
     @property
     def cache_scope(self) -> str:

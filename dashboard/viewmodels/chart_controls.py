@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import numpy as np
 
 from dashboard.analysis.series import TIME_KEYS, read_number, values
+from dashboard.columns import Column, is_column
 from dashboard.models import parse_time, shown
 from dashboard.viewmodels.charts import Chart
 
@@ -138,7 +139,7 @@ class XAxis:
 def step_axis(metrics: dict[str, Any]) -> np.ndarray | None:
     """The job's `steps` as floats, when every one is a number."""
     raw = metrics.get("steps")
-    if not isinstance(raw, list) or not raw:
+    if not is_column(raw) or not raw:
         return None
     steps, bad, unusable = values(raw)
     return steps if not len(bad) and not unusable and np.isfinite(steps).all() else None
@@ -154,7 +155,7 @@ def pairs(steps: np.ndarray, other: np.ndarray, label: str) -> XAxis:
 def epoch_axis(metrics: dict[str, Any]) -> XAxis | str | None:
     """The epoch axis, None when the charts already use it, or why there is none."""
     raw = metrics.get("epochs")
-    if not isinstance(raw, list) or not raw:
+    if not is_column(raw) or not raw:
         return "this job publishes no per-step `epochs` series"
     epochs, _, _ = values(raw)
     if not np.isfinite(epochs).any():
@@ -169,7 +170,7 @@ def epoch_axis(metrics: dict[str, Any]) -> XAxis | str | None:
 
 def time_axis(metrics: dict[str, Any]) -> XAxis | str:
     """Time since the first step (from a per-step time series), or why there is none."""
-    key = next((k for k in TIME_KEYS if isinstance(metrics.get(k), list)), None)
+    key = next((k for k in TIME_KEYS if is_column(metrics.get(k))), None)
     if key is None:
         return ("this job's metrics hold no time for each step (only step numbers), "
                 "and a time axis would be made up")
@@ -179,7 +180,8 @@ def time_axis(metrics: dict[str, Any]) -> XAxis | str:
     raw = metrics[key]
     if len(raw) != len(steps):
         return f"`{key}` has {len(raw):,} values but `steps` has {len(steps):,}"
-    seconds = np.array([seconds_of(item) for item in raw], dtype=np.float64)
+    seconds = values(raw)[0] if isinstance(raw, Column) else np.array(
+        [seconds_of(item) for item in raw], dtype=np.float64)  # ISO texts stay a list
     if np.isfinite(seconds).sum() < 2:
         return f"`{key}` holds fewer than two readable times"
     axis = pairs(steps, seconds, "")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from dashboard.analysis.series import AXIS_KEYS, Series, is_series, series
+from dashboard.columns import is_column
 from dashboard.models import Job
 
 LOSS_KEYS = ("train/loss", "train_loss", "loss")
@@ -130,7 +131,7 @@ def chart_for(job: Job, plan: Plan, axes: dict[str, np.ndarray | None] | None = 
 def reward_empty_reason(metrics: dict[str, Any]) -> str:
     """Why an RL job's Reward chart is empty, naming the scalar summaries shown instead."""
     summaries = [k for k in ("train/reward_mean", "train/reward_max", "train/reward_min")
-                 if k in metrics and not isinstance(metrics[k], list)]
+                 if k in metrics and not is_column(metrics[k])]
     if summaries:
         return ("This trainer publishes no per-step reward series, only the scalar summaries "
                 f"{', '.join(summaries)} shown above.")

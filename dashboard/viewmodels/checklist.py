@@ -11,6 +11,7 @@ import numpy as np
 from dashboard.analysis import logscan
 from dashboard.analysis.anomalies import Anomalies, train_levels
 from dashboard.analysis.series import Series, read_number, step_text
+from dashboard.columns import derived
 from dashboard.models import Job
 from dashboard.viewmodels.triage_card import Evidence, LogLink, log_link
 
@@ -42,6 +43,11 @@ class Checklist:
 
 def change(values: np.ndarray) -> tuple[float, float] | None:
     """The level at the start and at the end of a series (medians of its first and last tenth)."""
+    return derived((values,), "change", lambda: levels(values))
+
+
+def levels(values: np.ndarray) -> tuple[float, float] | None:
+    """`change`, computed."""
     finite = values[np.isfinite(values)]
     if len(finite) < 2:
         return None

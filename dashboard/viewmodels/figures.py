@@ -7,14 +7,16 @@ zoomed view asks again for its x range and gets it at full resolution within the
 
 from __future__ import annotations
 
+import base64
 import html
-import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
+import orjson
 
 from dashboard.analysis.series import Series, is_sorted
+from dashboard.columns import derived
 from dashboard.viewmodels.charts import Chart
 from dashboard.viewmodels.downsample import DEFAULT_POINTS, MAX_POINTS, minmax_indices, window
 from dashboard.viewmodels.smoothing import ema
@@ -24,6 +26,32 @@ COLORS = ("#4f7cff", "#d97706", "#059669", "#a855f7", "#0891b2", "#db2777")
 BAD_COLOR = "#dc2626"
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
+Trace = dict[str, Any]
+
+
+def scatter(**fields: Any) -> Trace:
+    """One scatter trace as plotly.js reads it."""
+    return {"type": "scatter", **fields}
+
+
+def typed(value: Any) -> Any:
+    """A figure with its numpy arrays as plotly.js typed arrays (base64, as plotly.py sends them)."""
+    if isinstance(value, np.ndarray):
+        little = value.astype(value.dtype.newbyteorder("<"), copy=False)
+        return {"dtype": little.dtype.str[1:], "bdata": base64.b64encode(little.tobytes()).decode()}
+    if isinstance(value, dict):
+        return {k: typed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [typed(v) for v in value]
+    return value
+
+
+def figure_json(data: list[Trace], layout: dict[str, Any]) -> str:
+    """A figure as JSON for plotly.js, built without plotly.py's validation (it cost more than
+    the data itself on a 1M-step job: every key here is one plotly.js documents)."""
+    return orjson.dumps({"data": typed(data), "layout": typed(layout)}).decode()
 
 
 @dataclass(frozen=True)
@@ -83,7 +111,7 @@ def nearest_values(y: np.ndarray, positions: np.ndarray) -> np.ndarray:
 def series_traces(
     item: Series, color: str, markers: bool, x0: float | None, x1: float | None, budget: int,
     smoothed: np.ndarray | None = None,
-) -> tuple[list[go.Scatter], int, int, int]:
+) -> tuple[list[Trace], int, int, int]:
     """The traces of one series in [x0, x1], and its (shown, total, bad) counts.
 
     With `smoothed` (the whole series smoothed), the line draws it over the raw values, faint.
@@ -95,14 +123,14 @@ def series_traces(
     shown, total = int(np.isfinite(ys).sum()), int(np.isfinite(y).sum())
     dots = markers or shown <= 60
     label = plotly_text(item.key)
-    traces = [] if smoothed is None else [go.Scatter(
+    traces = [] if smoothed is None else [scatter(
         x=compact_x(xs), y=compact_y(ys), name=f"{label} (raw)", mode="lines+markers" if dots else "lines",
         line={"color": color, "width": 1}, marker={"size": 4, "color": color}, opacity=0.3,
         connectgaps=False, showlegend=False, hoverinfo="skip",
     )]
     if smoothed is not None:
         ys = smoothed[part][keep]
-    traces += [go.Scatter(
+    traces += [scatter(
         x=compact_x(xs), y=compact_y(ys), name=label, mode="lines+markers" if dots else "lines",
         line={"color": color, "width": 1.6}, marker={"size": 6, "color": color},
         connectgaps=False, hovertemplate="%{y:.6g}<extra>" + label + "</extra>",
@@ -110,7 +138,7 @@ def series_traces(
     bad = item.bad[(item.bad >= part.start) & (item.bad < part.stop)] - part.start
     if len(bad):
         drawn = bad if len(bad) <= budget else bad[np.linspace(0, len(bad) - 1, budget).astype(int)]
-        traces.append(go.Scatter(
+        traces.append(scatter(
             x=compact_x(x[drawn]), y=compact_y(nearest_values(y, drawn)),
             name=f"NaN/Inf in {label}", mode="markers",
             marker={"symbol": "x", "size": 10, "color": BAD_COLOR},
@@ -119,11 +147,24 @@ def series_traces(
     return traces, shown, total, len(bad)
 
 
-def flat_range(chart: Chart) -> dict[str, list[float]]:
-    """A y range around a constant series (Plotly would draw a 1e-4 line at 0 on [-1, 1])."""
-    values = np.concatenate([s.y[np.isfinite(s.y)] for s in chart.series] or [np.zeros(0)])
+def flat_range(traces: list[Trace]) -> dict[str, list[float]]:
+    """A y range around a constant series (Plotly would draw a 1e-4 line at 0 on [-1, 1]); the
+    drawn points hold every bucket's min and max, so they span what the series spans."""
+    values = np.concatenate([t["y"] for t in traces] or [np.zeros(0)]).astype(np.float64)
+    values = values[np.isfinite(values)]
     low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
     return {"range": sorted([low * 0.5, low * 1.5])} if low == high != 0 else {}
+
+
+def drawn(item: Series, color: str, markers: bool, x0: float | None, x1: float | None, budget: int,
+          smooth: float) -> tuple[list[Trace], int, int, int]:
+    """`series_traces` with the smoothing done, remembered for a cached job's series."""
+    def compute() -> tuple[list[Trace], int, int, int]:
+        smoothed = ema(item.y, smooth) if smooth else None
+        return series_traces(item, color, markers, x0, x1, budget, smoothed)
+
+    return derived((item.x, item.y), ("traces", item.key, color, markers, x0, x1, budget, smooth),
+                   compute)
 
 
 def render(chart: Chart, x0: float | None = None, x1: float | None = None,
@@ -137,26 +178,24 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
     `marks` adds layout shapes and annotations (the triage's anomaly markers).
     """
     budget = max(100, min(budget, MAX_POINTS))
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     shown = total = bad = 0
     for i, item in enumerate(chart.series):
-        smoothed = ema(item.y, smooth) if smooth else None
-        more, s, t, b = series_traces(item, COLORS[i % len(COLORS)], chart.markers, x0, x1, budget,
-                                      smoothed)
+        more, s, t, b = drawn(item, COLORS[i % len(COLORS)], chart.markers, x0, x1, budget, smooth)
         traces += more
         shown, total, bad = shown + s, total + t, bad + b
     x_label = chart.series[0].x_label if chart.series else ""
     zoomed = {"range": [x0, x1], "autorange": False} if x0 is not None and x1 is not None else {}
-    y_axis = {"type": "log"} if logy else flat_range(chart)
-    fig = go.Figure(data=traces, layout={
+    y_axis = {"type": "log"} if logy else flat_range(traces)
+    figure = figure_json(traces, {
         "uirevision": "keep", "height": 240, "margin": {"l": 56, "r": 12, "t": 8, "b": 40},
-        "showlegend": sum(t.showlegend is not False for t in traces) > 1,
+        "showlegend": sum(t.get("showlegend") is not False for t in traces) > 1,
         "legend": {"orientation": "h", "y": -0.3},
         "xaxis": {"title": {"text": x_label}, **zoomed}, "yaxis": {"exponentformat": "e", **y_axis},
         "hovermode": "x unified", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-        "template": "none", **(marks or {}),
+        **(marks or {}),
     })
-    return Rendered(fig.to_json(), shown, total, bad, control_notes(chart, smooth, logy))
+    return Rendered(figure, shown, total, bad, control_notes(chart, smooth, logy))
 
 
 def control_notes(chart: Chart, smooth: float, logy: bool) -> tuple[str, ...]:
@@ -172,4 +211,4 @@ def zoom_json(chart: Chart, x0: float | None, x1: float | None, budget: int, *,
               smooth: float = 0.0, logy: bool = False) -> str:
     """The traces and badge of a chart over a zoomed x range, for js/zoom.js."""
     rendered = render(chart, x0, x1, budget, smooth=smooth, logy=logy)
-    return json.dumps({"data": json.loads(rendered.figure)["data"], "badge": rendered.badge})
+    return orjson.dumps({"data": orjson.loads(rendered.figure)["data"], "badge": rendered.badge}).decode()

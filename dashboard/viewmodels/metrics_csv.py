@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from dashboard.analysis.series import TIME_KEYS, axis, is_series, values
+from dashboard.columns import Column
 
 ROW_KEYS = ("steps", "eval/steps")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,7 +56,7 @@ def non_finite_text(item: Any) -> str:
 
 
 @dataclass
-class Column:
+class CsvColumn:
     """One series on the rows: numbers (NaN where empty) and the cells that are text."""
 
     key: str
@@ -76,7 +77,7 @@ class Table:
 
     axis_name: str
     rows: np.ndarray
-    columns: list[Column]
+    columns: list[CsvColumn]
     skipped: list[str]
 
     def lines(self) -> Iterator[str]:
@@ -113,8 +114,10 @@ def metrics_csv(metrics: dict[str, Any]) -> Table:
         ys, bad, _ = values(raw)
         numbers = np.full(len(rows), np.nan)
         numbers[at] = ys
-        texts = {int(at[p]): non_finite_text(raw[p]) for p in bad.tolist()}
-        if key in TIME_KEYS:  # ISO times are text; keep them as written
+        words = [raw.word(i) for i in range(len(bad))] if isinstance(raw, Column) else [
+            non_finite_text(raw[p]) for p in bad.tolist()]
+        texts = dict(zip(at[bad].tolist(), words, strict=True))
+        if key in TIME_KEYS and isinstance(raw, list):  # ISO times are text; keep them as written
             texts |= {int(at[p]): safe_text(item) for p, item in enumerate(raw) if isinstance(item, str)}
-        columns.append(Column(key, numbers, texts))
+        columns.append(CsvColumn(key, numbers, texts))
     return Table(label.lower(), rows, columns, skipped)

@@ -23,6 +23,7 @@ from dashboard.analysis import progress
 from dashboard.analysis.anomalies import Anomalies, Anomaly, find_anomalies
 from dashboard.analysis.progress import stall
 from dashboard.analysis.series import Series, series
+from dashboard.columns import derived
 from dashboard.models import Job, parse_logs
 from dashboard.viewmodels import triage_card as triage
 from dashboard.viewmodels.charts import Chart, Plan, plan_charts
@@ -86,8 +87,9 @@ class Markers:
         try:
             axis = chart.series[0].x_label
             found = [a for a in self.anomalies.found if a.axis == axis]
-            xs = np.concatenate([s.x for s in chart.series])
-            middle = float(np.nanmin(xs) + np.nanmax(xs)) / 2 if len(xs) else 0.0
+            spans = [derived((s.x,), "span", lambda s=s: (np.nanmin(s.x), np.nanmax(s.x)))
+                     for s in chart.series if len(s.x)]
+            middle = float(min(a for a, _ in spans) + max(b for _, b in spans)) / 2 if spans else 0.0
             return marker_layout(found, middle) if found else {}
         except Exception:  # the page streams: a chart without its markers is still a chart
             log.exception("markers of job %s failed", self.job.id)

@@ -24,6 +24,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from dashboard.columns import is_column
 from dashboard.models import LIST_STATUSES, Job, LogEntry, Pane
 from dashboard.sources import SourceError, load_pane, read_jobs, read_only_error
 from dashboard.validation import valid_job_id, valid_slug
@@ -124,7 +125,7 @@ def finished_etag(pane: Pane) -> str:
     parts = (job.id, job.status, str(job.completed_at), job.error, total,
              last and (last.message, str(last.timestamp)),
              json.dumps(pane.artifacts, default=str),
-             sorted((k, len(v) if isinstance(v, list) else str(v)) for k, v in job.metrics.items()),
+             sorted((k, len(v) if is_column(v) else str(v)) for k, v in job.metrics.items()),
              current_app.config["BUILD_ID"], person and person.name)  # one browser, two viewers, two ETags
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
