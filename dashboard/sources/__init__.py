@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import orjson
 
 from dashboard.models import Job, Pane, log_items, parse_artifacts
+from dashboard.sources.bigjson import BIG_BODY, parse_big
 
 
 class SourceError(Exception):
@@ -153,7 +154,12 @@ def read_only_error(what: str) -> SourceError:
 def parse_json(body: bytes) -> Any:
     """Parse a response body with orjson (fast for 10^6-point series); fall back to the standard
     parser, which also reads the NaN / Infinity literals that some trainers write, after turning
-    lone surrogate escapes (text no page can encode) into U+FFFD."""
+    lone surrogate escapes (text no page can encode) into U+FFFD. A big body's long lists of
+    numbers are read one at a time (see bigjson)."""
+    if len(body) >= BIG_BODY:
+        parsed = parse_big(body)
+        if parsed is not None:
+            return parsed
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

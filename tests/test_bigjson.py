@@ -1,0 +1,51 @@
+"""Big job payloads are read a list at a time, and read exactly as a whole parse would read them."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+
+from dashboard.columns import Column
+from dashboard.sources import parse_json
+from dashboard.sources.bigjson import BIG_BODY, parse_big
+
+N = 40_000  # long enough for a list of numbers to be cut out (65,536 characters)
+
+
+def payload() -> dict:
+    return {"id": "j", "status": "completed", "name": "big",
+            "metrics": {"steps": list(range(1, N + 1)), "loss": [1 / (i + 1) for i in range(N)],
+                        "val_loss": [None] * (N - 1) + [0.5], "train/steps": N},
+            "config": {"schedule": list(range(N))}}
+
+
+def test_a_big_body_reads_the_same_as_a_whole_parse():
+    body = orjson.dumps(payload())
+    assert len(body) >= BIG_BODY // 2
+    read, whole = parse_big(body), orjson.loads(body)
+    assert isinstance(read["metrics"]["loss"], Column)
+    assert np.array_equal(read["metrics"]["loss"].y, whole["metrics"]["loss"])
+    assert np.array_equal(read["metrics"]["steps"].y, whole["metrics"]["steps"])
+    assert read["metrics"]["val_loss"] == whole["metrics"]["val_loss"]  # not plain numbers: a list
+    assert read["config"] == whole["config"]  # outside the metrics a list stays a list
+    assert {k: v for k, v in read.items() if k not in ("metrics", "config")} == {
+        k: v for k, v in whole.items() if k not in ("metrics", "config")}
+
+
+def test_numbers_inside_a_string_are_never_cut_out():
+    text = "[" + ",".join(map(str, range(N))) + "]"
+    body = orjson.dumps({"id": "j", "status": "failed", "error": text, "metrics": {}})
+    assert parse_big(body) is None  # the cut text is not JSON: the body is parsed whole
+    assert parse_json(body + b" " * BIG_BODY)["error"] == text
+
+
+def test_a_string_that_looks_like_a_cut_marker_stays_a_string():
+    data = payload()
+    data["name"] = "\x00list 0000000000000000 0"
+    read = parse_big(orjson.dumps(data))
+    assert read["name"] == "\x00list 0000000000000000 0"
+    assert isinstance(read["metrics"]["loss"], Column)
+
+
+def test_a_body_without_long_lists_is_left_to_the_whole_parse():
+    assert parse_big(orjson.dumps({"id": "j", "metrics": {"loss": [1, 2, 3]}})) is None
