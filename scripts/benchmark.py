@@ -12,6 +12,7 @@ docs/BENCHMARKS.md (or --out). Timings are medians; ratios compare numbers from 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import http.client
 import math
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard import create_app  # noqa: E402
+from dashboard.columns import Column, column  # noqa: E402
 from dashboard.config import Settings  # noqa: E402
 from dashboard.models import Job  # noqa: E402
 from dashboard.sources import load_pane  # noqa: E402
@@ -270,23 +272,37 @@ class Row:
     ok: bool | None
 
 
-def build_times(fake: FakePlatform, repeat: int, naive_repeat: int) -> tuple[float, float, Job]:
-    """Server time to build the job page from the parsed upstream job: ours and naive."""
+def build_times(fake: FakePlatform, repeat: int, naive_repeat: int) -> dict[str, float | Job]:
+    """Server time to build the job page from the parsed upstream job: ours with the cached job's
+    arrays (warm, and cold: arrays nothing was derived from yet), the list way (series held as
+    Python lists, turned into arrays on every request, as before), and naive."""
     settings = Settings("platform", server=fake.url, api_key=KEY, organization=ORG, workspace=WS)
     source = PlatformSource(settings)
     pane = load_pane(source, ORG, WS, BIG_ID)  # fetched and parsed once, outside the timing
     app = create_app(settings, source)
+    listed = dataclasses.replace(pane.job, metrics={
+        k: v.y.tolist() if isinstance(v, Column) else v for k, v in pane.job.metrics.items()})
 
-    def ours() -> None:
+    def build(job: Job) -> None:
         with app.test_request_context(f"/{ORG}/{WS}/training/jobs/{BIG_ID}"):
             from flask import render_template
 
             base = f"/{ORG}/{WS}/training/jobs/{BIG_ID}"
             links = PageLinks(base, f"http://localhost{base}", BIG_ID)
-            render_template("job.html", org=ORG, workspace=WS, head=page_head(pane.job),
-                            panes=[job_pane(pane, links, datetime.now(UTC))])
+            render_template("job.html", org=ORG, workspace=WS, head=page_head(job),
+                            panes=[job_pane(dataclasses.replace(pane, job=job), links, datetime.now(UTC))])
 
-    return median_time(ours, repeat), median_time(lambda: naive_figures(pane.job), naive_repeat), pane.job
+    colds = []
+    for _ in range(repeat):  # fresh copies of the arrays: nothing derived from them is remembered
+        fresh = dataclasses.replace(pane.job, metrics={k: column(v.y.tolist()) if isinstance(v, Column) else v
+                                                       for k, v in pane.job.metrics.items()})
+        start = time.perf_counter()
+        build(fresh)
+        colds.append(time.perf_counter() - start)
+    build(pane.job)
+    return {"warm": median_time(lambda: build(pane.job), repeat), "cold": statistics.median(colds),
+            "lists": median_time(lambda: build(listed), max(1, repeat // 2)),
+            "naive": median_time(lambda: naive_figures(pane.job), naive_repeat), "job": pane.job}
 
 
 def browser_times(urls: dict[str, str], repeat: int, timeout_s: float) -> dict[str, float | None]:
@@ -404,10 +420,22 @@ def run(args: argparse.Namespace) -> list[Row]:
         del big
 
         print("server build time (ours vs naive)…", flush=True)
-        ours_build, naive_build, job = build_times(fake, args.repeat, args.naive_repeat)
+        builds = build_times(fake, args.repeat, args.naive_repeat)
+        job = builds["job"]
+        assert isinstance(job, Job)
+        ours_build, cold_build, list_build, naive_build = (
+            float(builds[k]) for k in ("warm", "cold", "lists", "naive"))  # type: ignore[arg-type]
         rows.append(Row("server time to build the big job's page (parsed job in hand)", "≤ 10 % of naive",
                         f"{ours_build * 1000:,.0f} ms", f"{naive_build * 1000:,.0f} ms",
                         f"{ours_build / naive_build:.1%}", ours_build <= 0.10 * naive_build))
+        rows.append(Row("the same, against series held as lists (the way before arrays)",
+                        "≤ 10 % of the list way", f"{ours_build * 1000:,.0f} ms",
+                        f"{list_build * 1000:,.0f} ms (lists)", f"{ours_build / list_build:.1%}",
+                        ours_build <= 0.10 * list_build))
+        rows.append(Row("the same, first build from fresh arrays (nothing derived yet)",
+                        "≤ 10 % of the list way", f"{cold_build * 1000:,.0f} ms",
+                        f"{list_build * 1000:,.0f} ms (lists)", f"{cold_build / list_build:.1%}",
+                        cold_build <= 0.10 * list_build))
 
         dashboard = Dashboard(fake)
         uncached = Dashboard(fake, cache_ttl=0)
@@ -428,10 +456,10 @@ def run(args: argparse.Namespace) -> list[Row]:
             ours_nav, naive_nav = times["ours"], times["naive"]
             naive_text = f"{naive_nav:.2f} s" if naive_nav else f"> {args.browser_timeout:.0f} s (gave up)"
             speedup = (naive_nav or args.browser_timeout) / ours_nav if ours_nav else 0
-            rows.append(Row("Chromium: navigation → all charts drawn (big job)", "≤ 2 s and ≥ 5× faster",
+            rows.append(Row("Chromium: navigation → all charts drawn (big job)", "≤ 1 s and ≥ 5× faster",
                             f"{ours_nav:.2f} s" if ours_nav else "timed out", naive_text,
                             f"{'≥ ' if not naive_nav else ''}{speedup:.1f}× faster",
-                            bool(ours_nav and ours_nav <= 2 and speedup >= 5)))
+                            bool(ours_nav and ours_nav <= 1 and speedup >= 5)))
 
             print("time to first byte with upstream latency…", flush=True)
             fake.latency = args.latency
