@@ -90,10 +90,9 @@ def test_different_jobs_and_kinds_of_read_are_cached_apart() -> None:
 
 
 def test_two_viewers_with_different_keys_never_share_an_entry() -> None:
-    shared: dict = {}
     a, b = SlowSource(scope="viewer-a"), SlowSource(scope="viewer-b")
     cached_a, cached_b = CachedSource(a), CachedSource(b)
-    cached_b._entries = cached_a._entries = shared  # even one shared store keeps them apart
+    cached_b._store = cached_a._store  # even one shared store keeps them apart
     assert cached_a.get_job("o", "w", "j")["scope"] == "viewer-a"
     assert cached_b.get_job("o", "w", "j")["scope"] == "viewer-b"
     assert a.calls == ["job j"] and b.calls == ["job j"]
@@ -150,4 +149,4 @@ def test_expired_entries_are_dropped_on_the_next_read() -> None:
     cached.get_logs("acme", "research", "big")
     clock.now += 2
     cached.get_logs("acme", "research", "other")
-    assert [k[1:] for k in cached._entries] == [("logs", "acme", "research", "other")]
+    assert [k[1:] for k in cached._store.entries] == [("logs", "acme", "research", "other")]
