@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -80,7 +81,21 @@ def resolve(
 ) -> Settings:
     """Resolve settings from flags, then the environment, then the saved profile."""
     redis_url = str(flags.get("redis_url") or env.get("DASHBOARD_REDIS_URL") or "").strip() or None
+    if redis_url:
+        check_redis_url(redis_url)
     return replace(resolve_source(flags, env, config_path), redis_url=redis_url)
+
+
+def check_redis_url(url: str) -> None:
+    """Refuse a shared-cache URL Redis cannot use, without repeating it (it may hold a password)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it checks it)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("the Redis URL (DASHBOARD_REDIS_URL or --redis-url) must look like "
+                          "redis://[:password@]host:port/db, rediss://… or unix:///path")
 
 
 def resolve_source(

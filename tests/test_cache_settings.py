@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import cli, create_app
-from dashboard.config import Settings, resolve
+from dashboard.config import ConfigError, Settings, resolve
 from dashboard.sources.cache import DEFAULT_BUDGET, CachedSource
 from dashboard.sources.shared import DEFAULT_BUDGET as REDIS_BUDGET
 from dashboard.sources.shared import RedisTier
@@ -24,6 +24,14 @@ def test_the_redis_url_comes_from_the_flag_then_the_environment(tmp_path: Path) 
     platform = resolve({}, {"DREADNODE_API_KEY": "dn_key_x", "DASHBOARD_REDIS_URL": URL}, none)
     assert platform.source == "platform" and platform.redis_url == URL
     assert cli.parser().parse_args(["serve", "--redis-url", URL]).redis_url == URL
+
+
+@pytest.mark.parametrize("url", ["http://:hunter2-redis-password@cache:6379", "redis://cache:port/0",
+                                 "hunter2-redis-password"])
+def test_an_unusable_redis_url_is_refused_without_repeating_it(url: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        resolve({"demo": True}, {"DASHBOARD_REDIS_URL": url}, tmp_path / "none.yaml")
+    assert "hunter2" not in str(refused.value) and "redis://" in str(refused.value)
 
 
 def test_the_redis_url_never_shows_in_a_repr() -> None:

@@ -97,6 +97,20 @@ def test_reads_go_on_while_redis_is_down_with_one_warning_and_one_on_recovery(
     assert len(upstream.calls) == 7
 
 
+def test_a_redis_that_refuses_writes_is_read_around_with_one_warning(
+        server: RedisServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared, "RETRY_AFTER", 0.0)
+    caplog.set_level(logging.WARNING, logger="dashboard.sources.shared")
+    server.client().config_set("maxmemory", "1")  # full: every write is refused (OOM)
+    upstream = SlowSource()
+    cached = process(upstream, server)
+    for n in range(4):
+        assert cached.get_logs("o", "w", f"j{n}")["what"] == f"logs j{n}"
+    assert len(upstream.calls) == 4
+    assert [r.getMessage() for r in caplog.records] == [
+        "shared cache (Redis) unavailable (OutOfMemoryError); reading the platform directly until it is back"]
+
+
 def test_a_stopped_redis_costs_one_short_timeout_not_a_hang(server: RedisServer) -> None:
     upstream = SlowSource()
     cached = process(upstream, server)

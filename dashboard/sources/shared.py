@@ -157,9 +157,12 @@ class RedisTier:
 
         if self._usable():
             try:
-                return self._through(entry_name(key), life, upstream)
-            except RedisError as exc:
+                found = self._through(entry_name(key), life, upstream)
+            except RedisError as exc:  # down, slow, full or read-only: it is "back" once a read works
                 self._went_down(exc)
+            else:
+                self._came_back()
+                return found
         value = got[0] if got else call()
         return value, life(value)
 
@@ -177,7 +180,6 @@ class RedisTier:
         deadline = time.monotonic() + self.lock_seconds
         while True:
             found = self._get(name)
-            self._came_back()
             if found is not None:
                 return found
             lock = self.client.lock(name + ":lock", timeout=self.lock_seconds, blocking=False)
