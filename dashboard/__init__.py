@@ -9,8 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from dashboard import config
-from dashboard.sources import JobSource
-from dashboard.sources.cache import FINISHED_TTL, CachedSource
+from dashboard.sources import JobSource, cache, shared
 from dashboard.sources.demo import DemoSource
 from dashboard.sources.directory import DirectorySource
 from dashboard.sources.platform import PlatformSource
@@ -27,6 +26,23 @@ def cache_ttl() -> float:
         return min(MAX_CACHE_TTL, max(0.0, float(os.environ.get("DASHBOARD_CACHE_TTL", "1"))))
     except ValueError:
         return 1.0
+
+
+def megabytes(name: str, default: float) -> int:
+    """A byte budget from a variable in MB (`DASHBOARD_CACHE_MB`, `DASHBOARD_REDIS_MB`)."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        value = default
+    return int((value if value >= 0 else default) * 2**20)
+
+
+def shared_tier(settings: config.Settings) -> shared.RedisTier | None:
+    """The Redis tier of the read cache, if `DASHBOARD_REDIS_URL` (or --redis-url) names one."""
+    if not settings.redis_url:
+        return None
+    return shared.RedisTier(settings.redis_url,
+                            budget=megabytes("DASHBOARD_REDIS_MB", shared.DEFAULT_BUDGET / 2**20))
 
 
 def viewer_hours() -> float:
@@ -61,8 +77,10 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
     auth.check_settings(settings.auth, settings.source, secret)
     # Each viewer has their own cache entries: keeping a 60 MB finished job a minute per viewer
     # would multiply memory, so in viewer mode it is kept as briefly as anything else.
-    source = source or CachedSource(build_source(settings), ttl=cache_ttl(),
-                                    finished_ttl=0.0 if settings.auth == "viewer" else FINISHED_TTL)
+    source = source or cache.CachedSource(
+        build_source(settings), ttl=cache_ttl(),
+        finished_ttl=0.0 if settings.auth == "viewer" else cache.FINISHED_TTL,
+        budget=megabytes("DASHBOARD_CACHE_MB", cache.DEFAULT_BUDGET / 2**20), shared=shared_tier(settings))
     if settings.auth == "service":
         source.read_only = True  # one shared key: nobody may act with it
     app.config.update(

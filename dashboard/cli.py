@@ -31,6 +31,9 @@ def parser() -> argparse.ArgumentParser:
                        help="who may look (else DASHBOARD_AUTH; default none, loopback only): "
                             "viewer = each person signs in with their own API key; "
                             "service = one read-only key from the environment")
+    serve.add_argument("--redis-url", metavar="URL",
+                       help="share upstream reads with every instance using this Redis (else "
+                            "DASHBOARD_REDIS_URL; prefer it when the URL holds a password)")
     return root
 
 
@@ -65,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = create_app(settings)
     mode = "" if settings.auth == "none" else f", auth mode {settings.auth}"
+    mode += ", reads shared through Redis" if settings.redis_url else ""
     print(f"Serving {describe(settings)} on http://{args.host}:{args.port}/{mode}", flush=True)
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0

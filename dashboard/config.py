@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -42,6 +43,7 @@ class Settings:
     profile: str | None = None
     jobs_dir: Path | None = None
     auth: str = "none"  # "none" (loopback only), "viewer" or "service"; see dashboard/auth.py
+    redis_url: str | None = field(default=None, repr=False)  # the shared read cache; may hold a password
 
 
 def api_base(server: str) -> str:
@@ -78,6 +80,31 @@ def resolve(
     config_path: Path | None = None,
 ) -> Settings:
     """Resolve settings from flags, then the environment, then the saved profile."""
+    redis_url = str(flags.get("redis_url") or env.get("DASHBOARD_REDIS_URL") or "").strip() or None
+    if redis_url:
+        check_redis_url(redis_url)
+    return replace(resolve_source(flags, env, config_path), redis_url=redis_url)
+
+
+def check_redis_url(url: str) -> None:
+    """Refuse a shared-cache URL Redis cannot use, without repeating it (it may hold a password)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it checks it)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("the Redis URL (DASHBOARD_REDIS_URL or --redis-url) must look like "
+                          "redis://[:password@]host:port/db, rediss://… or unix:///path")
+
+
+def resolve_source(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    config_path: Path | None = None,
+) -> Settings:
+    """Where jobs come from and with which credentials: flags, then the environment, then the
+    saved profile."""
     path = (config_path or CONFIG_PATH).expanduser()
     auth = str(flags.get("auth") or env.get("DASHBOARD_AUTH") or "none").strip().lower()
     if flags.get("jobs_dir"):

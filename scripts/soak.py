@@ -174,7 +174,7 @@ def children() -> dict[int, list[int]]:
 class Server:
     """gunicorn as the Procfile starts it, in its own process group, pointed at the fake."""
 
-    def __init__(self, fake: FakePlatform) -> None:
+    def __init__(self, fake: FakePlatform, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.command = procfile_command()
         env = {k: v for k, v in os.environ.items()
@@ -183,7 +183,7 @@ class Server:
                 "PORT": str(self.port), "HOME": tempfile.mkdtemp(prefix="soak-home-"),
                 "DASHBOARD_AUTH": "service", "DASHBOARD_SECRET_KEY": secrets.token_hex(32),
                 "DREADNODE_SERVER": fake.url, "DREADNODE_API_KEY": KEY,
-                "DREADNODE_ORGANIZATION": ORG, "DREADNODE_WORKSPACE": WS}
+                "DREADNODE_ORGANIZATION": ORG, "DREADNODE_WORKSPACE": WS} | (extra_env or {})
         self.log = tempfile.NamedTemporaryFile(prefix="soak-gunicorn-", suffix=".log", delete=False)
         # As a Procfile runner does: the line goes to a shell.
         self.process = subprocess.Popen(["/bin/sh", "-c", self.command], cwd=ROOT, env=env,
@@ -705,18 +705,19 @@ def section(args: argparse.Namespace, outcome: Outcome, server_command: str) -> 
             + "\n".join(rows) + "\n\n" + outcome.details + "\n")
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put `text` between the soak markers of `path` (created with a heading if missing)."""
+def write_section(path: Path, text: str, start: str = START, end: str = END) -> None:
+    """Put `text` between the markers (the soak's unless given) of `path` (created with a
+    heading if missing)."""
     if path.exists():
         current = path.read_text(encoding="utf-8")
     else:
-        current = f"# Reliability\n\n{START}\n{END}\n"
-    if START not in current or END not in current:
-        current = current.rstrip("\n") + f"\n\n{START}\n{END}\n"
-    head, rest = current.split(START, 1)
-    tail = rest.split(END, 1)[1]
+        current = f"# Reliability\n\n{start}\n{end}\n"
+    if start not in current or end not in current:
+        current = current.rstrip("\n") + f"\n\n{start}\n{end}\n"
+    head, rest = current.split(start, 1)
+    tail = rest.split(end, 1)[1]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{head}{START}\n{text}{END}{tail}", encoding="utf-8")
+    path.write_text(f"{head}{start}\n{text}{end}{tail}", encoding="utf-8")
 
 
 def main() -> int:
@@ -731,7 +732,14 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "RELIABILITY.md"),
                         help="Markdown file whose soak section is (re)written")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--redis", action="store_true",
+                        help="the shared cache's soak instead (scripts/soak_redis.py): one instance "
+                             "without Redis, then two behind one Redis, then Redis stopped mid-run")
     args = parser.parse_args()
+    if args.redis:
+        from scripts import soak_redis
+
+        return soak_redis.main(args)
     args.loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     outcome = run(args)
     text = section(args, outcome, procfile_command())

@@ -49,3 +49,22 @@ def test_a_string_that_looks_like_a_cut_marker_stays_a_string():
 
 def test_a_body_without_long_lists_is_left_to_the_whole_parse():
     assert parse_big(orjson.dumps({"id": "j", "metrics": {"loss": [1, 2, 3]}})) is None
+
+
+def test_a_big_payload_goes_through_the_shared_tier_and_comes_back_as_columns():
+    from dashboard.sources.shared import decode, encode
+
+    read = parse_big(orjson.dumps(payload())) | {"huge": 2**70}  # the standard encoder's path too
+    back = decode(encode(read))
+    assert isinstance(back["metrics"]["loss"], Column)
+    assert np.array_equal(back["metrics"]["loss"].y, read["metrics"]["loss"].y)
+    assert back["metrics"]["val_loss"] == read["metrics"]["val_loss"]
+    assert back["config"] == read["config"] and back["huge"] == 2**70
+    plain = parse_big(orjson.dumps(payload()))
+    assert np.array_equal(decode(encode(plain))["metrics"]["steps"].y, plain["metrics"]["steps"].y)
+
+
+def test_a_number_past_a_doubles_range_is_left_to_the_whole_parse():
+    body = orjson.dumps(payload()).replace(b'"steps":[1,', b'"steps":[1e999,')
+    assert parse_big(body) is None
+    assert parse_json(body)["metrics"]["steps"][0] == float("inf")

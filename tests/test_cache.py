@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
 
+import numpy
 import pytest
 
-from dashboard.sources import SourceError
-from dashboard.sources.cache import CachedSource
+from dashboard.sources import SourceError, cache
+from dashboard.sources.cache import CachedSource, payload_bytes
 
 
 class SlowSource:
@@ -90,10 +92,9 @@ def test_different_jobs_and_kinds_of_read_are_cached_apart() -> None:
 
 
 def test_two_viewers_with_different_keys_never_share_an_entry() -> None:
-    shared: dict = {}
     a, b = SlowSource(scope="viewer-a"), SlowSource(scope="viewer-b")
     cached_a, cached_b = CachedSource(a), CachedSource(b)
-    cached_b._entries = cached_a._entries = shared  # even one shared store keeps them apart
+    cached_b._store = cached_a._store  # even one shared store keeps them apart
     assert cached_a.get_job("o", "w", "j")["scope"] == "viewer-a"
     assert cached_b.get_job("o", "w", "j")["scope"] == "viewer-b"
     assert a.calls == ["job j"] and b.calls == ["job j"]
@@ -150,4 +151,104 @@ def test_expired_entries_are_dropped_on_the_next_read() -> None:
     cached.get_logs("acme", "research", "big")
     clock.now += 2
     cached.get_logs("acme", "research", "other")
-    assert [k[1:] for k in cached._entries] == [("logs", "acme", "research", "other")]
+    assert [k[1:] for k in cached._store.entries] == [("logs", "acme", "research", "other")]
+
+
+# ---- the byte budget, expiry on time, and the one place a value is kept ------------------------
+
+class SizedSource(SlowSource):
+    """A source whose logs payload holds `size` bytes of text."""
+
+    size = 1000
+
+    def get_logs(self, org: str, ws: str, job_id: str) -> dict[str, Any]:
+        self._call(f"logs {job_id}")
+        return {"text": "x" * self.size}
+
+
+def test_the_cache_holds_no_more_bytes_than_its_budget_dropping_the_oldest_first() -> None:
+    inner = SizedSource()
+    entry = payload_bytes({"text": "x" * 1000})
+    cached = CachedSource(inner, ttl=60.0, budget=int(entry * 2.5))
+    for job in ("j1", "j2", "j3"):
+        cached.get_logs("a", "b", job)
+    assert [k[4] for k in cached._store.entries] == ["j2", "j3"]
+    assert cached._store.used == 2 * entry <= cached._store.budget
+    cached.get_logs("a", "b", "j3")
+    cached.get_logs("a", "b", "j1")
+    assert inner.calls == ["logs j1", "logs j2", "logs j3", "logs j1"]
+
+
+def test_an_entry_bigger_than_the_budget_is_served_but_not_kept() -> None:
+    inner = SizedSource(delay=0.2)
+    cached = CachedSource(inner, ttl=60.0, budget=500)
+    results: list[dict[str, Any]] = []
+    threads = [threading.Thread(target=lambda: results.append(cached.get_logs("a", "b", "big")))
+               for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(inner.calls) == 1 and len(results) == 20  # those who came during the read shared it
+    assert all(r == {"text": "x" * 1000} for r in results)
+    assert cached._store.entries == {} and cached._store.used == 0
+    assert cached.get_logs("a", "b", "big") == {"text": "x" * 1000}
+    assert len(inner.calls) == 2
+
+
+def test_expired_entries_are_dropped_with_no_further_read() -> None:
+    inner = SizedSource()
+    cached = CachedSource(inner, ttl=0.05)
+    assert cached._store._sweeper_pid is None  # nothing started before the first read (gunicorn --preload)
+    cached.get_logs("a", "b", "j")
+    assert cached._store.swept.wait(timeout=30)
+    assert cached._store.entries == {} and cached._store.used == 0
+    assert cached._store._sweeper_pid == os.getpid()
+
+
+def test_memory_goes_back_to_the_os_once_a_big_entry_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    trims: list[int] = []
+    monkeypatch.setattr(cache, "malloc_trim", lambda: trims.append(1))
+    inner = SizedSource()
+    inner.size = cache.TRIM_AFTER + 1
+    cached = CachedSource(inner, ttl=0.05)
+    cached.get_logs("a", "b", "j")
+    assert cached._store.swept.wait(timeout=30)
+    assert trims == [1]
+
+
+def test_malloc_trim_can_be_called_wherever_the_tests_run() -> None:
+    assert cache._trimmer()() in (0, 1, None)
+
+
+class Column:
+    """Stands in for the coming numpy-backed metric series: only `nbytes` matters here."""
+
+    nbytes = 8_000_000
+
+    def __len__(self) -> int:
+        return 1_000_000
+
+
+def test_an_entry_is_sized_by_its_strings_numbers_and_arrays() -> None:
+    assert payload_bytes({"a": numpy.zeros(1_000_000)}) > 8_000_000
+    assert 8_000_000 < payload_bytes({"loss": Column(), "steps": Column()}) - 8_000_000 < 8_001_000
+    text = payload_bytes("x" * 10_000)
+    assert text >= 10_000 and payload_bytes(["x" * 10_000] * 3) > 3 * text
+    series = payload_bytes([float(i) for i in range(100_000)])
+    assert 100_000 * 24 < series < 100_000 * 40
+
+
+def test_every_stored_value_goes_through_keep_once_per_upstream_read() -> None:
+    kept: list[str] = []
+
+    class Keeping(CachedSource):
+        def _keep(self, kind: str, value: Any) -> Any:
+            kept.append(kind)
+            return {"kept": value}
+
+    cached = Keeping(SlowSource(), ttl=60.0)
+    assert cached.get_job("a", "b", "j") == cached.get_job("a", "b", "j") == {"kept": {
+        "what": "job j", "scope": "viewer-a", "n": 1}}
+    cached.get_logs("a", "b", "j")
+    assert kept == ["job", "logs"]

@@ -45,3 +45,22 @@ def test_the_results_replace_only_the_soak_section(tmp_path: Path) -> None:
     write_section(path, "newer figures\n")
     text = path.read_text(encoding="utf-8")
     assert text == f"# Reliability\n\nWritten by hand.\n\n{START}\nnewer figures\n{END}\n\n## More\n"
+
+
+@pytest.mark.soak
+def test_a_short_redis_soak_shares_reads_across_instances_and_rides_out_an_outage(tmp_path: Path) -> None:
+    out = tmp_path / "RELIABILITY.md"
+    result = subprocess.run(
+        [sys.executable, "scripts/soak.py", "--redis", "--seconds", "12", "--viewers", "10",
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    section = out.read_text(encoding="utf-8").split("<!-- soak-redis:start -->", 1)[1]
+    rows = [line for line in section.split("<!-- soak-redis:end -->", 1)[0].splitlines()
+            if line.startswith("| ")]
+    # A 12 s run is mostly page opens: its latency is reported, not judged here.
+    for measure in ("shared: requests that failed", "outage: requests that failed", "errors in the servers",
+                    "upstream logs calls per second", "outage: log entries each viewer", "outage: warnings"):
+        matching = [row for row in rows if measure in row]
+        assert matching and all(row.endswith(" yes |") for row in matching), (measure, section)

@@ -41,22 +41,29 @@ def parse_big(body: bytes) -> Any | None:
     del stripped
     restored: list[int] = []
 
-    def restore(value: Any, as_column: bool = False) -> Any:
+    def take(value: str, as_column: bool) -> Any:
+        index = int(value[len(tag):])
+        restored.append(index)
+        numbers, spans[index] = orjson.loads(spans[index]), b""  # each list goes as it is read
+        return column(numbers) if as_column else numbers
+
+    def restore(value: Any) -> Any:
         if isinstance(value, str) and value.startswith(tag):
-            index = int(value[len(tag):])
-            restored.append(index)
-            numbers, spans[index] = orjson.loads(spans[index]), b""  # each list goes as it is read
-            return column(numbers) if as_column else numbers
+            return take(value, False)
         if isinstance(value, dict):
-            return {k: restore(v) for k, v in value.items()}
+            return {k: series(v) if k == "metrics" and isinstance(v, dict) else restore(v)
+                    for k, v in value.items()}
         if isinstance(value, list):
             return [restore(v) for v in value]
         return value
 
-    metrics = doc.pop("metrics", None) if isinstance(doc, dict) else None
-    result = restore(doc)
-    if isinstance(metrics, dict):  # its series become arrays; its other lists are not walked
-        result["metrics"] = {k: restore(v, True) if isinstance(v, str) else v for k, v in metrics.items()}
-    elif metrics is not None:
-        result["metrics"] = restore(metrics)
+    def series(metrics: dict[str, Any]) -> dict[str, Any]:
+        """A metrics map: its lists of numbers as Columns; its other values are not walked."""
+        return {k: take(v, True) if isinstance(v, str) and v.startswith(tag) else v
+                for k, v in metrics.items()}
+
+    try:
+        result = restore(doc)
+    except orjson.JSONDecodeError:  # a number past a double's range (1e999): the whole parse reads it
+        return None
     return result if sorted(restored) == list(range(len(spans))) else None
