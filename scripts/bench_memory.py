@@ -3,7 +3,8 @@
     python scripts/bench_memory.py            # 1,000,000-step jobs (about a minute to generate)
     python scripts/bench_memory.py --small    # 50,000-step jobs, for a quick look
 
-1. Held and given back: one gunicorn worker (the Procfile's worker class and threads) opens four
+1. Held and given back: one gunicorn worker (the Procfile's worker class and threads, a cache
+   budget that holds all four jobs), warmed up on a small job's page, opens four
    different finished 1M-step, 8-series jobs one after the other, each as a browser would (the page,
    then every fragment it loads); the worker's VmRSS is read after each. Then nobody looks, and
    VmRSS is sampled for 90 s: the finished-job cache (60 s) lets go and memory goes back.
@@ -36,7 +37,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchmark import BIG_ID, KEY, ORG, WS, big_sft_job, free_port, log_entries, serve_fixed  # noqa: E402
+from scripts.benchmark import BIG_ID, KEY, ORG, SMALL_ID, WS, big_sft_job, free_port, log_entries, serve_fixed  # noqa: E402
 from tests.fake_platform import FakePlatform  # noqa: E402
 
 PROCFILE_ARGS = ["--preload", "--workers", "2", "--worker-class", "gthread", "--threads", "8",
@@ -117,7 +118,10 @@ def open_like_a_browser(base: str, job_id: str) -> list[int]:
 
 
 def big_jobs(fake: FakePlatform, steps: int, count: int) -> tuple[list[str], int]:
-    """Serve `count` distinct finished jobs of `steps` steps; their ids and the size of one."""
+    """Serve `count` distinct finished jobs of `steps` steps (and a small one); their ids and the
+    size of one."""
+    small = orjson.loads(orjson.dumps(big_sft_job(1000)).replace(BIG_ID.encode(), SMALL_ID.encode()))
+    serve_fixed(fake, small, log_entries(50))
     body = orjson.dumps(big_sft_job(steps))
     ids = []
     for n in range(count):
@@ -132,9 +136,10 @@ def big_jobs(fake: FakePlatform, steps: int, count: int) -> tuple[list[str], int
 def held_and_given_back(fake: FakePlatform, ids: list[str], wait: float) -> list[str]:
     """Phase 1: per-job growth of one worker, and where it is `wait` seconds after the last view."""
     lines = []
+    # A budget that holds all four, so each one measured is one held.
     with gunicorn(fake, ["--workers", "1", "--worker-class", "gthread", "--threads", "8",
-                         "--timeout", "120"]) as (process, base):
-        urllib.request.urlopen(base + f"/{ORG}/{WS}/training/jobs", timeout=30).read()  # warm up
+                         "--timeout", "120"], {"DASHBOARD_CACHE_MB": "1000"}) as (process, base):
+        open_like_a_browser(base, SMALL_ID)  # warm: code, templates and pools every page uses
         worker = children(process.pid)[0]
         before = rss_mb(worker)
         lines.append(f"| worker before the first job | {before:,.0f} MB |")

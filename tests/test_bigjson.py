@@ -6,6 +6,7 @@ import numpy as np
 import orjson
 
 from dashboard.columns import Column
+from dashboard.models import Job
 from dashboard.sources import parse_json
 from dashboard.sources.bigjson import BIG_BODY, parse_big
 
@@ -26,7 +27,8 @@ def test_a_big_body_reads_the_same_as_a_whole_parse():
     assert isinstance(read["metrics"]["loss"], Column)
     assert np.array_equal(read["metrics"]["loss"].y, whole["metrics"]["loss"])
     assert np.array_equal(read["metrics"]["steps"].y, whole["metrics"]["steps"])
-    assert read["metrics"]["val_loss"] == whole["metrics"]["val_loss"]  # not plain numbers: a list
+    gaps = read["metrics"]["val_loss"]  # nulls are gaps in a Column, not NaN/Inf
+    assert np.isnan(gaps.y[:-1]).all() and gaps.y[-1] == 0.5 and not len(gaps.bad)
     assert read["config"] == whole["config"]  # outside the metrics a list stays a list
     assert {k: v for k, v in read.items() if k not in ("metrics", "config")} == {
         k: v for k, v in whole.items() if k not in ("metrics", "config")}
@@ -54,14 +56,22 @@ def test_a_body_without_long_lists_is_left_to_the_whole_parse():
 def test_a_big_payload_goes_through_the_shared_tier_and_comes_back_as_columns():
     from dashboard.sources.shared import decode, encode
 
-    read = parse_big(orjson.dumps(payload())) | {"huge": 2**70}  # the standard encoder's path too
+    read = parse_big(orjson.dumps(payload()))
     back = decode(encode(read))
-    assert isinstance(back["metrics"]["loss"], Column)
-    assert np.array_equal(back["metrics"]["loss"].y, read["metrics"]["loss"].y)
-    assert back["metrics"]["val_loss"] == read["metrics"]["val_loss"]
-    assert back["config"] == read["config"] and back["huge"] == 2**70
-    plain = parse_big(orjson.dumps(payload()))
-    assert np.array_equal(decode(encode(plain))["metrics"]["steps"].y, plain["metrics"]["steps"].y)
+    for key in ("steps", "loss", "val_loss"):
+        assert isinstance(back["metrics"][key], Column)
+        assert np.array_equal(back["metrics"][key].y, read["metrics"][key].y, equal_nan=True)
+    assert back["config"] == read["config"]
+
+
+def test_a_payload_only_the_standard_encoder_writes_keeps_its_gaps_as_gaps():
+    from dashboard.sources.shared import decode, encode
+
+    read = parse_big(orjson.dumps(payload())) | {"huge": 2**70}  # past orjson's 64 bits
+    back = decode(encode(read))
+    assert back["huge"] == 2**70 and back["config"] == read["config"]
+    assert Job.from_api(back).metrics["val_loss"].bad.tolist() == []  # nulls, not NaN
+    assert np.array_equal(Job.from_api(back).metrics["loss"].y, read["metrics"]["loss"].y)
 
 
 def test_a_number_past_a_doubles_range_is_left_to_the_whole_parse():

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import orjson
 
 from dashboard.models import Job, Pane, log_items, parse_artifacts
-from dashboard.sources.bigjson import BIG_BODY, parse_big
+from dashboard.sources.bigjson import BIG_BODY, ONE_AT_A_TIME, parse_big
 
 
 class SourceError(Exception):
@@ -157,9 +157,14 @@ def parse_json(body: bytes) -> Any:
     lone surrogate escapes (text no page can encode) into U+FFFD. A big body's long lists of
     numbers are read one at a time (see bigjson)."""
     if len(body) >= BIG_BODY:
-        parsed = parse_big(body)
-        if parsed is not None:
-            return parsed
+        with ONE_AT_A_TIME:
+            parsed = parse_big(body)
+            return parsed if parsed is not None else parse_whole(body)
+    return parse_whole(body)
+
+
+def parse_whole(body: bytes) -> Any:
+    """Parse a body in one go: orjson, else the standard parser (NaN literals, lone surrogates)."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

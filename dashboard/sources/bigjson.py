@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 from typing import Any
 
 import orjson
@@ -17,18 +18,21 @@ import orjson
 from dashboard.columns import column
 
 BIG_BODY = 1 << 20  # smaller bodies are parsed whole: nothing to gain
-# A long JSON list of plain numbers (no null, no text): nothing else can match these characters.
-NUMBER_LIST = re.compile(rb"\[[-0-9.eE+,\s]{65536,}\]")
+# A long JSON list of numbers and nulls (no text, no map): a string cannot hide in these characters.
+NUMBER_LIST = re.compile(rb"\[[-0-9.eE+,\snul]{65536,}\]")
+# One big body parsed at a time per process: parses side by side would add their peaks up.
+ONE_AT_A_TIME = threading.Lock()
 
 
 def parse_big(body: bytes) -> Any | None:
     """The parsed body, its `metrics` lists of numbers already Columns; None to parse it whole
     (no long list, or one that sat inside a string: then the cut text is not JSON)."""
-    spans: list[bytes] = []
+    spans: list[memoryview] = []
+    whole = memoryview(body)  # the lists are read where they are, not copied out
     tag = f"\x00list {secrets.token_hex(8)} "  # unguessable: a trainer cannot write it
 
     def hold(match: re.Match[bytes]) -> bytes:
-        spans.append(match.group())
+        spans.append(whole[match.start():match.end()])
         return orjson.dumps(f"{tag}{len(spans) - 1}")
 
     stripped = NUMBER_LIST.sub(hold, body)
@@ -44,7 +48,7 @@ def parse_big(body: bytes) -> Any | None:
     def take(value: str, as_column: bool) -> Any:
         index = int(value[len(tag):])
         restored.append(index)
-        numbers, spans[index] = orjson.loads(spans[index]), b""  # each list goes as it is read
+        numbers, spans[index] = orjson.loads(spans[index]), whole[:0]  # each list goes as it is read
         return column(numbers) if as_column else numbers
 
     def restore(value: Any) -> Any:

@@ -94,7 +94,7 @@ def encode(value: Any) -> bytes:
             text = b'{"v":' + text + b"}"
     except orjson.JSONEncodeError:
         # NaN literals, which parse_json reads back
-        text = json.dumps({"v": value}, default=lambda v: _plain(v).tolist()).encode()
+        text = json.dumps({"v": value}, default=_plain_list).encode()
     return zlib.compress(text, 1)
 
 
@@ -103,6 +103,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Column) and not len(value.bad) and not value.unusable:
         return value.y  # every number finite: written exactly, and read back as a Column
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _plain_list(value: Any) -> list[float | None]:
+    """A Column for the standard encoder: its gaps (NaN) as null, not as NaN literals."""
+    return [None if math.isnan(v) else v for v in _plain(value).tolist()]
 
 
 def decode(blob: bytes) -> Any:
