@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from dashboard import config
-from dashboard.sources import JobSource, cache, shared
+from dashboard.sources import JobSource, cache, heap, shared
 from dashboard.sources.demo import DemoSource
 from dashboard.sources.directory import DirectorySource
 from dashboard.sources.platform import PlatformSource
@@ -71,6 +71,7 @@ def create_app(settings: config.Settings | None = None, source: JobSource | None
         static_folder=str(ROOT / "static"),
     )
     settings = settings or config.resolve({}, os.environ)
+    heap.tune()
     secret = os.environ.get("DASHBOARD_SECRET_KEY")
     from dashboard.web import auth
 

@@ -218,6 +218,7 @@ def main() -> int:
     parser.add_argument("--wait", type=float, default=90.0, help="seconds to watch after the last view")
     parser.add_argument("--spread", type=float, default=60.0,
                         help="seconds over which the ten viewers arrive")
+    parser.add_argument("--only", choices=("held", "crowd"), help="run one phase (and write nothing)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     args = parser.parse_args()
     steps = 50_000 if args.small else 1_000_000
@@ -227,9 +228,12 @@ def main() -> int:
         print(f"generating ten {steps:,}-step jobs…", flush=True)
         ids, size = big_jobs(fake, steps, 10)
         print("held and given back…", flush=True)
-        held = held_and_given_back(fake, ids[:4], args.wait)
+        held = held_and_given_back(fake, ids[:4], args.wait) if args.only != "crowd" else []
         print("ten viewers…", flush=True)
-        crowd = ten_viewers(fake, ids, args.spread)
+        crowd = ten_viewers(fake, ids, args.spread) if args.only != "held" else []
+    if args.only:
+        print("\n".join(held + crowd))
+        return 0
     text = "\n".join([
         MARK_START, "", "## Memory of big jobs", "",
         f"Made by `python scripts/bench_memory.py{' --small' if args.small else ''}` "

@@ -13,6 +13,7 @@ import orjson
 
 from dashboard.models import Job, Pane, log_items, parse_artifacts
 from dashboard.sources.bigjson import BIG_BODY, ONE_AT_A_TIME, parse_big
+from dashboard.sources.heap import malloc_trim
 
 
 class SourceError(Exception):
@@ -158,8 +159,11 @@ def parse_json(body: bytes) -> Any:
     numbers are read one at a time (see bigjson)."""
     if len(body) >= BIG_BODY:
         with ONE_AT_A_TIME:
-            parsed = parse_big(body)
-            return parsed if parsed is not None else parse_whole(body)
+            try:
+                parsed = parse_big(body)
+                return parsed if parsed is not None else parse_whole(body)
+            finally:
+                malloc_trim()  # the text and the lists it was read through are gone
     return parse_whole(body)
 
 

@@ -7,7 +7,6 @@ instance) -> the upstream source.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import threading
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 from dashboard.columns import read_metrics
 from dashboard.models import TERMINAL_STATUSES
 from dashboard.sources import JobSource
+from dashboard.sources.heap import malloc_trim
 
 DEFAULT_TTL = 1.0
 FINISHED_TTL = 60.0  # a finished job's payload (its metrics can be 60 MB) no longer changes
@@ -63,17 +63,6 @@ def _sampled(items: Sequence[Any]) -> int:
     return sum(map(payload_bytes, sample)) * len(items) // max(1, len(sample))
 
 
-def _trimmer() -> Callable[[], object]:
-    """glibc's malloc_trim(0), which gives freed heap back to the OS; a no-op elsewhere."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return lambda: None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return lambda: trim(0)
-
-
-malloc_trim = _trimmer()
 
 
 @dataclass
