@@ -250,7 +250,7 @@ class Deltas:
 
     by_key: Mapping[str, tuple[Delta, ...]]
     missing: Mapping[str, tuple[str, ...]]  # key -> the compared jobs (short ids) without it
-    only_theirs: tuple[tuple[str, tuple[str, ...]], ...]  # (short id, keys this job lacks)
+    only_theirs: tuple[tuple[str, str], ...]  # (short id, the keys this job lacks, named)
 
     def get(self, key: str) -> tuple[Delta, ...]:
         """The deltas of one key (none when not comparing)."""
@@ -271,5 +271,11 @@ def deltas(metrics: Mapping[str, Any], runs: Sequence[Run]) -> Deltas:
         found = [(r.short, dict(r.scalars).get(key)) for r in runs]
         by_key[key] = tuple(delta(key, value, theirs, short) for short, theirs in found if theirs is not None)
         missing[key] = tuple(short for short, theirs in found if theirs is None)
-    only = tuple((r.short, tuple(sorted(k for k, _ in r.scalars if k not in mine))) for r in runs)
-    return Deltas(by_key, missing, tuple((short, keys) for short, keys in only if keys))
+    only = ((r.short, sorted(clip(k, 100) for k, _ in r.scalars if k not in mine)) for r in runs)
+    return Deltas(by_key, missing, tuple((short, named(keys)) for short, keys in only if keys))
+
+
+def named(keys: Sequence[str], limit: int = 20) -> str:
+    """'a, b, c', or the first `limit` and how many more."""
+    more = f", and {len(keys) - limit:,} more" if len(keys) > limit else ""
+    return ", ".join(keys[:limit]) + more
