@@ -71,6 +71,7 @@ class Rendered:
     bad: int  # NaN / Inf values in the visible range
     notes: tuple[str, ...] = ()  # what the chart controls changed ("smoothed (EMA 0.9)")
     runs: tuple[RunCount, ...] = ()  # each compared job's counts
+    height: int = 240  # pixels: a comparison's legend needs more room
 
     @property
     def badge(self) -> str:
@@ -199,16 +200,19 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
     x_label = drawn[0].x_label if drawn else ""
     zoomed = {"range": [x0, x1], "autorange": False} if x0 is not None and x1 is not None else {}
     y_axis = {"type": "log"} if logy else flat_range(chart)
+    entries = sum(t.showlegend is not False for t in traces)
+    below = 22 * entries if others else 0  # compared: one legend line per job and series, under the plot
     fig = go.Figure(data=traces, layout={
-        "uirevision": "keep", "height": 240 + 24 * len(others), "margin": {"l": 56, "r": 12, "t": 8, "b": 40},
-        "showlegend": sum(t.showlegend is not False for t in traces) > 1,
-        "legend": {"orientation": "h", "y": -0.3},
+        "uirevision": "keep", "height": 240 + below, "margin": {"l": 56, "r": 12, "t": 8, "b": 40 + below},
+        "showlegend": entries > 1,
+        "legend": {"orientation": "h", "y": -0.3} if not others else {
+            "orientation": "h", "yanchor": "top", "y": -60 / 192, "font": {"size": 11}},
         "xaxis": {"title": {"text": x_label}, **zoomed}, "yaxis": {"exponentformat": "e", **y_axis},
         "hovermode": "x unified", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "template": "none", **(marks or {}),
     })
     runs = tuple(RunCount(o.job_id, o.label, *c) for o, c in zip(others, counts[1:], strict=True))
-    return Rendered(fig.to_json(), *counts[0], control_notes(chart, smooth, logy), runs)
+    return Rendered(fig.to_json(), *counts[0], control_notes(chart, smooth, logy), runs, 240 + below)
 
 
 def style_of(item: Series, i: int, color: str, label: str, owner: str | None, comparing: bool) -> Style:
