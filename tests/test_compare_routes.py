@@ -133,8 +133,9 @@ def test_a_poll_sends_only_the_live_jobs_traces_and_marks_the_kept_ones(client: 
     html = text(client, f"{PAGE}/charts?compare={OLD},{LIVE}&live={LIVE}")
     assert 'data-compare-live="' + LIVE + '"' in html
     assert f'data-job="{OLD}" data-kept="true"' in html
-    figure = unescape(re.search(r'data-figure="([^"]*)"', html).group(1))
-    assert LIVE in figure and OLD not in figure
+    figure = json.loads(unescape(re.search(r'data-figure="([^"]*)"', html).group(1)))
+    assert [t.get("meta") for t in figure["data"]] == ["", LIVE]  # named as on the page, OLD's kept
+    assert figure["data"][0]["name"] == "exp-b (aaaaaaaa, running) · train/loss"
 
 
 def test_the_summary_poll_keeps_the_comparison_in_its_url(client: FlaskClient) -> None:

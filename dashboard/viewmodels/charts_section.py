@@ -137,7 +137,7 @@ def chart_cards(job: Job, options: ChartOptions, x_axis: XAxis | None, markers: 
             drawn = chart.series or overlays
             yield ChartCard(chart, figures.render(
                 chart, x0, x1, smooth=options.smooth, logy=options.logy, marks=marks, own=own,
-                others=overlays) if drawn else None, kept)
+                others=overlays, compared=len(compared)) if drawn else None, kept)
         except Exception:
             log.exception("chart %s of job %s failed", plan.title, job.id)
             yield ChartCard(charts.Chart(plan.testid, plan.title, (), "This chart could not be drawn; "
@@ -165,5 +165,5 @@ def zoomed(job: Job, options: ChartOptions, chart_id: str, x0: float | None, x1:
     if not chart.series and not overlays:
         return None
     return figures.zoom_json(chart, x0, x1, budget=2 * pixels, smooth=options.smooth, logy=options.logy,
-                             own=own, others=overlays)
+                             own=own, others=overlays, compared=len(compared))
 
