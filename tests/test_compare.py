@@ -97,7 +97,7 @@ def test_a_run_is_named_by_the_id_it_was_asked_for_not_its_payload() -> None:
 
 def test_the_strip_links_each_run_and_removing_one_keeps_the_others() -> None:
     runs = [run_of(job(i), i) for i in IDS[:3]]
-    strip = compare_view(BASE, lambda i: f"/jobs/{i}", runs, ["a note"], COLORS)
+    strip = compare_view(BASE, lambda i: f"/jobs/{i}", runs, ["a note"], COLORS[1:4])
     assert strip.query == "compare=" + "%2C".join(IDS[:3])
     assert strip.runs[1].url == f"/jobs/{IDS[1]}"
     assert strip.runs[1].remove_url == f"{BASE}?compare={IDS[0]}%2C{IDS[2]}"

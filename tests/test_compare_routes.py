@@ -129,6 +129,19 @@ def test_a_live_pane_reads_a_finished_compared_job_once_not_on_every_poll(client
     assert source.reads.count(LIVE) == 6
 
 
+def test_a_finished_compared_job_drawn_once_is_drawn_again_without_being_read(client: FlaskClient,
+                                                                             source: Recording) -> None:
+    first = text(client, f"{PAGE}?compare={OLD},{LIVE}")
+    source.reads.clear()
+    again = text(client, f"{PAGE}?compare={OLD},{LIVE}")
+    assert source.reads.count(OLD) == 0 and source.reads.count(LIVE) == 1  # the live one is read
+    figures = [re.findall(r'data-figure="([^"]*)"', html) for html in (first, again)]
+    assert figures[0] == figures[1]
+    assert 'data-testid="compare-run" data-job-id="' + OLD in again
+    text(client, f"{PAGE}?compare={OLD},{LIVE}&smooth=0.9")  # another view: drawn anew, once
+    assert source.reads.count(OLD) == 1
+
+
 def test_a_poll_sends_only_the_live_jobs_traces_and_marks_the_kept_ones(client: FlaskClient) -> None:
     html = text(client, f"{PAGE}/charts?compare={OLD},{LIVE}&live={LIVE}")
     assert 'data-compare-live="' + LIVE + '"' in html

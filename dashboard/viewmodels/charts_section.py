@@ -4,7 +4,7 @@ built on one path (the plan, the anomaly markers and the x-axis the page uses)."
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +23,7 @@ from dashboard.viewmodels.compare import compare_query
 from dashboard.viewmodels.oncall import Markers
 
 log = logging.getLogger(__name__)
+Keep = Callable[[str, Mapping[str, figures.Drawn | None]], None]  # a finished job's traces, by chart id
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class Compared:
     id: str
     label: str  # its name in the legend: 'name (1a2b3c4d, completed)'
     color: str
-    job: Job | None  # None: not read on this poll (it had finished; the browser keeps its traces)
+    job: Job | None  # None: not read (it had finished): drawn from `drawn`, or kept by the browser
+    drawn: Mapping[str, figures.Drawn | None] | None = None  # its traces by chart id, drawn before
 
     @property
     def live(self) -> bool:
@@ -67,7 +69,10 @@ class OtherCharts:
 
     def overlay(self, chart_id: str) -> figures.Overlay | None:
         """Its chart of the same kind, or None when it has none with data."""
-        job, plan = self.compared.job, self.plans.get(chart_id)
+        job, plan, drawn = self.compared.job, self.plans.get(chart_id), self.compared.drawn
+        if job is None and drawn is not None and drawn.get(chart_id) is not None:
+            return figures.Overlay(self.compared.id, self.compared.label, None, self.compared.color,
+                                   drawn[chart_id])
         if job is None or plan is None or not plan.keys:
             return None
         chart = charts.chart_for(job, plan, self.axes)
@@ -102,7 +107,7 @@ class ChartsView:
 
 def charts_view(job: Job, base: str, options: ChartOptions = DEFAULT_OPTIONS, notes: Sequence[str] = (),
                 markers: Markers | None = None, log_params: Sequence[tuple[str, str]] = (),
-                compared: Sequence[Compared] = (), own: str = "") -> ChartsView:
+                compared: Sequence[Compared] = (), own: str = "", keep: Keep | None = None) -> ChartsView:
     """The charts section of a job, drawn with the chart options (`markers`, shared with the
     triage, mark the job's anomalies on every chart and read each series once), with each
     `compared` job's matching series drawn over it (`own` names this job in the legend then)."""
@@ -113,7 +118,7 @@ def charts_view(job: Job, base: str, options: ChartOptions = DEFAULT_OPTIONS, no
     return ChartsView(base, f"{base}/charts", csv, job.terminal,
                       needs_plotly(job) or bool(compared), options, choices,
                       tuple(c for c in choices if c.reason), (*notes, *more), tuple(log_params),
-                      chart_cards(job, options, x_axis, markers or Markers(job), compared, own),
+                      chart_cards(job, options, x_axis, markers or Markers(job), compared, own, keep),
                       ids, tuple(c.id for c in compared if c.live))
 
 
@@ -124,27 +129,46 @@ def needs_plotly(job: Job) -> bool:
 
 
 def chart_cards(job: Job, options: ChartOptions, x_axis: XAxis | None, markers: Markers,
-                compared: Sequence[Compared] = (), own: str = "") -> Iterator[ChartCard]:
-    """Each chart of the job with its figure, as it is built.
+                compared: Sequence[Compared] = (), own: str = "",
+                keep: Keep | None = None) -> Iterator[ChartCard]:
+    """Each chart of the job with its figure, as it is built; `keep` is given each finished
+    compared job's traces by chart id once every chart is drawn (to draw them again as they are).
 
     The page streams, so a chart that fails cannot become an error page: it says so instead.
     """
     x0, x1 = options.zoom or (None, None)
     others = [OtherCharts(c, options) for c in compared]
-    kept = tuple(c.id for c in compared if c.job is None)
+    kept = tuple(c.id for c in compared if c.job is None and c.drawn is None)
+    fresh: dict[str, dict[str, figures.Drawn | None]] = {
+        c.id: {} for c in compared if c.job is not None and c.job.terminal}
     for plan in charts.plan_charts(job):
         try:
             chart = built(job, plan, x_axis, markers)
             overlays = [o for o in (other.overlay(chart.id) for other in others) if o is not None]
             marks = markers.layout_for(chart) if chart.series else None
-            drawn = chart.series or overlays
-            yield ChartCard(chart, figures.render(
-                chart, x0, x1, smooth=options.smooth, logy=options.logy, marks=marks, own=own,
-                others=overlays, compared=len(compared)) if drawn else None, kept)
+            rendered = figures.render(chart, x0, x1, smooth=options.smooth, logy=options.logy, marks=marks,
+                                      own=own, others=overlays, compared=len(compared)) if (
+                chart.series or overlays) else None
+            record(fresh, chart.id, overlays, rendered)
+            yield ChartCard(chart, rendered, kept)
         except Exception:
             log.exception("chart %s of job %s failed", plan.title, job.id)
+            fresh.clear()  # a failed chart: nothing of this page is kept to be drawn again
             yield ChartCard(charts.Chart(plan.testid, plan.title, (), "This chart could not be drawn; "
                                          "the error is in the dashboard's log."), None)
+    for job_id, drawn in fresh.items():
+        if keep is not None:
+            keep(job_id, drawn)
+
+
+def record(fresh: dict[str, dict[str, figures.Drawn | None]], chart_id: str,
+           overlays: Sequence[figures.Overlay], rendered: figures.Rendered | None) -> None:
+    """Note the traces a chart drew of each finished compared job (None: it has no such chart)."""
+    for drawn in fresh.values():
+        drawn[chart_id] = None
+    for overlay, drawn in zip(overlays, rendered.theirs if rendered else (), strict=True):
+        if overlay.job_id in fresh:
+            fresh[overlay.job_id][chart_id] = drawn
 
 
 def built(job: Job, plan: charts.Plan, x_axis: XAxis | None, markers: Markers) -> charts.Chart:

@@ -142,10 +142,11 @@ def with_ids(base: str, ids: Sequence[str], extra: Sequence[tuple[str, str]] = (
 
 def compare_view(base: str, job_url: Any, runs: Sequence[Run], notes: Sequence[str], colors: Sequence[str],
                  find: str | None = None, candidates: Sequence[Candidate] = ()) -> CompareView:
-    """The strip for a pane comparing with `runs` (`job_url(id)` is another job's page URL)."""
+    """The strip for a pane comparing with `runs` (`job_url(id)` is another job's page URL;
+    `colors`: each run's colour in the charts)."""
     ids = tuple(r.id for r in runs)
-    strip = tuple(StripRun(r, job_url(r.id), with_ids(base, [i for i in ids if i != r.id]),
-                           colors[(i + 1) % len(colors)]) for i, r in enumerate(runs))
+    strip = tuple(StripRun(r, job_url(r.id), with_ids(base, [i for i in ids if i != r.id]), colors[n])
+                  for n, r in enumerate(runs))
     return CompareView(base, ids, strip, tuple(notes), find, tuple(candidates),
                        f"{base}/compare/find")
 

@@ -11,6 +11,7 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -36,13 +37,28 @@ def count_text(shown: int, total: int, bad: int) -> str:
 
 
 @dataclass(frozen=True)
+class Drawn:
+    """One job's traces of a chart, as plain data (a finished job's can be drawn again as they
+    are), and what they show."""
+
+    traces: tuple[dict[str, Any], ...]
+    shown: int
+    total: int
+    bad: int
+    series: int  # how many series they draw (a legend line each)
+    x_label: str
+
+
+@dataclass(frozen=True)
 class Overlay:
-    """Another job's chart of the same kind, drawn over this one's (`?compare=`)."""
+    """Another job's chart of the same kind, drawn over this one's (`?compare=`): its series, or
+    its traces drawn before (`drawn`, for a finished job)."""
 
     job_id: str
     label: str  # the legend's name for the job: 'name (1a2b3c4d, completed)'
-    chart: Chart
+    chart: Chart | None
     color: str  # the job's colour, the same on every chart and in the strip
+    drawn: Drawn | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,7 @@ class Rendered:
     notes: tuple[str, ...] = ()  # what the chart controls changed ("smoothed (EMA 0.9)")
     runs: tuple[RunCount, ...] = ()  # each compared job's counts
     height: int = 240  # pixels: a comparison's legend needs more room
+    theirs: tuple[Drawn, ...] = ()  # each compared job's traces, in the order of `others`
 
     @property
     def badge(self) -> str:
@@ -171,6 +188,22 @@ def flat_range(chart: Chart) -> dict[str, list[float]]:
     return {"range": sorted([low * 0.5, low * 1.5])} if low == high != 0 else {}
 
 
+def job_traces(chart: Chart, style: tuple[str | None, str, str], compared: int, x0: float | None,
+               x1: float | None, budget: int, smooth: float, markers: bool) -> Drawn:
+    """One job's traces of a chart (`style`: its owner, legend name and colour)."""
+    owner, label, color = style
+    traces: list[dict[str, Any]] = []
+    shown = total = bad = 0
+    for i, item in enumerate(chart.series):
+        smoothed = ema(item.y, smooth) if smooth else None
+        more, s, t, b = series_traces(item, style_of(item, i, color, label, owner, compared > 0),
+                                      markers, x0, x1, budget, smoothed)
+        traces += [trace.to_plotly_json() for trace in more]
+        shown, total, bad = shown + s, total + t, bad + b
+    return Drawn(tuple(traces), shown, total, bad, len(chart.series),
+                 chart.series[0].x_label if chart.series else "")
+
+
 def render(chart: Chart, x0: float | None = None, x1: float | None = None,
            budget: int = DEFAULT_POINTS, *, smooth: float = 0.0, logy: bool = False,
            marks: dict[str, list[dict[str, object]]] | None = None, own: str = "",
@@ -186,24 +219,15 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
     """
     compared = max(compared, len(others))
     budget = max(100, min(budget, MAX_POINTS))
-    traces: list[go.Scatter] = []
-    counts: list[tuple[int, int, int]] = []
-    for item_chart, owner, label, color in [(chart, None, own, COLORS[0]),
-                                            *((o.chart, o.job_id, o.label, o.color) for o in others)]:
-        shown = total = bad = 0
-        for i, item in enumerate(item_chart.series):
-            smoothed = ema(item.y, smooth) if smooth else None
-            more, s, t, b = series_traces(item, style_of(item, i, color, label, owner, compared > 0),
-                                          chart.markers, x0, x1, budget, smoothed)
-            traces += more
-            shown, total, bad = shown + s, total + t, bad + b
-        counts.append((shown, total, bad))
-    drawn = [*chart.series, *(s for o in others for s in o.chart.series)]
-    x_label = drawn[0].x_label if drawn else ""
+    mine = job_traces(chart, (None, own, COLORS[0]), compared, x0, x1, budget, smooth, chart.markers)
+    theirs = [o.drawn or job_traces(o.chart or Chart("", "", ()), (o.job_id, o.label, o.color), compared,
+                                    x0, x1, budget, smooth, chart.markers) for o in others]
+    traces = [t for d in (mine, *theirs) for t in d.traces]
+    x_label = next((d.x_label for d in (mine, *theirs) if d.x_label), "")
     zoomed = {"range": [x0, x1], "autorange": False} if x0 is not None and x1 is not None else {}
     y_axis = {"type": "log"} if logy else flat_range(chart)
-    entries = sum(t.showlegend is not False for t in traces)
-    widest = max([len(chart.series), *(len(o.chart.series) for o in others), 1])
+    entries = sum(t.get("showlegend") is not False for t in traces)
+    widest = max([d.series for d in (mine, *theirs)] + [1])
     below = 22 * (1 + compared) * widest if compared else 0  # a legend line per job and series
     fig = go.Figure(data=traces, layout={
         "uirevision": "keep", "height": 240 + below, "margin": {"l": 56, "r": 12, "t": 8, "b": 40 + below},
@@ -214,8 +238,10 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
         "hovermode": "x unified", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "template": "none", **(marks or {}),
     })
-    runs = tuple(RunCount(o.job_id, o.label, *c) for o, c in zip(others, counts[1:], strict=True))
-    return Rendered(fig.to_json(), *counts[0], control_notes(chart, smooth, logy), runs, 240 + below)
+    runs = tuple(RunCount(o.job_id, o.label, d.shown, d.total, d.bad)
+                 for o, d in zip(others, theirs, strict=True))
+    return Rendered(fig.to_json(), mine.shown, mine.total, mine.bad, control_notes(chart, smooth, logy), runs,
+                    240 + below, tuple(theirs))
 
 
 def style_of(item: Series, i: int, color: str, label: str, owner: str | None, comparing: bool) -> Style:

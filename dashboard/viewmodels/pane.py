@@ -10,7 +10,7 @@ from dashboard.models import Job, Pane
 from dashboard.viewmodels import logs as logs_panel
 from dashboard.viewmodels.artifacts import ArtifactsView, artifacts_view
 from dashboard.viewmodels.chart_controls import DEFAULT_OPTIONS, ChartOptions
-from dashboard.viewmodels.charts_section import ChartsView, Compared, charts_view, needs_plotly
+from dashboard.viewmodels.charts_section import ChartsView, Compared, Keep, charts_view, needs_plotly
 from dashboard.viewmodels.compare import CompareView, Run
 from dashboard.viewmodels.logs import NO_FILTER, LogFilter, LogsView
 from dashboard.viewmodels.oncall import Markers, OnCallView, oncall_view
@@ -51,6 +51,7 @@ class Comparison:
     runs: tuple[Run, ...]
     charts: tuple[Compared, ...]
     own: str  # this job's name in the charts' legends
+    keep: Keep | None = None  # given the finished compared jobs' traces once drawn
 
     @property
     def params(self) -> list[tuple[str, str]]:
@@ -95,7 +96,8 @@ def job_pane(pane: Pane, links: PageLinks, now: datetime, options: ChartOptions 
     markers = Markers(job)
     summary = summary_part(pane, links, now, frozenset(row.index for row in logs.rows), markers, comparison)
     charts = charts_view(job, base, options, chart_notes, markers, log_filter.params(),
-                         comparison.charts if comparison else (), comparison.own if comparison else "")
+                         comparison.charts if comparison else (), comparison.own if comparison else "",
+                         comparison.keep if comparison else None)
     return JobPane(summary, charts,
                    logs, artifacts_view(job, base, pane.artifacts), summary.oncall,
                    publish_view(job, links.job_id, pane.artifacts, checkpoint, base))

@@ -169,12 +169,14 @@ def logs_span(org: str, workspace: str, job_id: str) -> Response:
     return polled("_logs_span.html", False, span=span)
 
 
-def charts_comparison(org: str, workspace: str, job: Job, job_id: str) -> Comparison:
+def charts_comparison(org: str, workspace: str, job: Job, job_id: str,
+                      view: ChartOptions | None = None) -> Comparison:
     """The compared jobs the charts draw: all of them, or on a poll (`live=`) only those it names
-    (the others had finished, and the browser keeps what it drew of them)."""
+    (the others had finished, and the browser keeps what it drew of them); with `view`, finished
+    ones drawn before under these chart options are drawn again as they were, not read."""
     live = request.args.get("live")
     whole = None if live is None else set(live.split(","))
-    return compare.comparison(org, workspace, job, job_id, whole, others=live is None)
+    return compare.comparison(org, workspace, job, job_id, whole, others=live is None, view=view)
 
 
 @bp.get(JOB + "/charts")
@@ -183,9 +185,10 @@ def charts(org: str, workspace: str, job_id: str) -> Response:
     each compared job's traces too; with `live` (a poll), only those of the compared jobs it
     names are read and sent (the others had finished: the browser keeps what it drew)."""
     job = read_job(org, workspace, job_id)
-    comparison = charts_comparison(org, workspace, job, job_id)
-    view = charts_view(job, current.job_url(org, workspace, job_id), chart_options(job),
-                       compared=comparison.charts, own=comparison.own)
+    options = chart_options(job)
+    comparison = charts_comparison(org, workspace, job, job_id, options)
+    view = charts_view(job, current.job_url(org, workspace, job_id), options,
+                       compared=comparison.charts, own=comparison.own, keep=comparison.keep)
     return polled("_charts.html", job.terminal, charts=view)
 
 

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 from dashboard.models import LIST_STATUSES, Job, LogEntry, Pane
 from dashboard.sources import SourceError, load_pane, read_jobs, read_only_error
 from dashboard.validation import valid_job_id, valid_slug
-from dashboard.viewmodels.chart_controls import parse_options
+from dashboard.viewmodels.chart_controls import parse_options, settle
 from dashboard.viewmodels.compare import compare_query
 from dashboard.viewmodels.joblist import PAGE_SIZE, list_page
 from dashboard.viewmodels.logs import parse_filter
@@ -124,7 +124,8 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
         # the browser fetches the scripts while the triage and the charts are computed.
         panes = (job_pane(pane, links, datetime.now(UTC), options, log_filter, tuple(chart_notes),
                           tuple(log_notes), checkpoint,
-                          compare.comparison(org, workspace, pane.job, job_id, items=pane.items))
+                          compare.comparison(org, workspace, pane.job, job_id, items=pane.items,
+                                             view=settle(pane.job.metrics, options)[0]))
                  for _ in range(1))
         chunks = stream_template("job.html", org=org, workspace=workspace,
                                  head=page_head(pane.job, comparing), panes=panes,
