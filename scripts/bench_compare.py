@@ -72,6 +72,8 @@ def main() -> int:
         try:
             alone = dashboard.job_url(BIG_ID)
             compared = alone + "?compare=" + ",".join(OTHER_IDS)
+            print("Chromium: the comparison's first visit (no other job drawn before)…", flush=True)
+            first = browser_times({"first": compared}, 1, args.browser_timeout)["first"]
             sizes = {}
             for name, url in (("alone", alone), ("compared", compared)):
                 status, body, _ = get(url)
@@ -81,7 +83,7 @@ def main() -> int:
             times = browser_times({"alone": alone, "compared": compared}, args.repeat, args.browser_timeout)
         finally:
             dashboard.stop()
-    return report(steps, args.repeat, sizes, times)
+    return report(steps, args.repeat, sizes, times | {"first": first})
 
 
 def report(steps: int, repeat: int, sizes: dict[str, int], times: dict[str, float | None]) -> int:
@@ -92,6 +94,9 @@ def report(steps: int, repeat: int, sizes: dict[str, int], times: dict[str, floa
     print(f"page + chart data (gzip): alone {kb(sizes['alone'])}, compared {kb(sizes['compared'])}")
     print(f"navigation → all charts drawn: alone {alone_s or float('nan'):.2f} s, "
           f"compared {compared_s or float('nan'):.2f} s, ratio {ratio or float('nan'):.2f}×")
+    first = times["first"] or float("nan")
+    print(f"  (the comparison's first visit, every other job read and parsed: {first:.2f} s; the finished"
+          " jobs' traces are then remembered, as for every later visit above)")
     checks = {f"compared bytes ≤ {kb(MAX_BYTES)}": sizes["compared"] <= MAX_BYTES,
               f"compared navigation ≤ {MAX_SECONDS} s": bool(compared_s and compared_s <= MAX_SECONDS),
               f"compared ≤ {MAX_RATIO}× alone": bool(ratio and ratio <= MAX_RATIO)}
