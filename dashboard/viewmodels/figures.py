@@ -233,7 +233,7 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
         "uirevision": "keep", "height": 240 + below, "margin": {"l": 56, "r": 12, "t": 8, "b": 40 + below},
         "showlegend": entries > 1 or compared > 0,
         "legend": {"orientation": "h", "y": -0.3} if not compared else {
-            "orientation": "h", "yanchor": "top", "y": -60 / 192, "font": {"size": 11}},
+            "orientation": "h", "yanchor": "top", "y": -60 / 192, "font": {"size": 12}},
         "xaxis": {"title": {"text": x_label}, **zoomed}, "yaxis": {"exponentformat": "e", **y_axis},
         "hovermode": "x unified", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "template": "none", **(marks or {}),
