@@ -125,6 +125,7 @@ PAGES = {
     "retry confirmation": lambda s: s.job_url(SFT_OLD_ID) + "/retry",
     "cancel confirmation": lambda s: s.job_url(QUEUED_ID) + "/cancel",
     "404 error page": lambda s: s.job_url(MISSING_JOB),
+    "compared jobs": lambda s: s.job_url(SFT_OLD_ID) + f"?compare={FAILED_ID},{CANCELLED_ID},x&find=",
 }
 
 
