@@ -114,9 +114,11 @@ class SummaryView:
     poll_url: str | None  # polled while the job runs
     cancel_url: str
     retry_url: str
+    lastgood_url: str  # the triage card's "last good run" part, loaded by htmx (a plain link without)
 
 
 def summary_view(job: Job, base: str, now: datetime, oncall: OnCallView) -> SummaryView:
     """The top of the pane for a job."""
     return SummaryView(job, summarize(job, now), scalars_view(job.metrics), oncall,
-                       None if job.terminal else f"{base}/summary", f"{base}/cancel", f"{base}/retry")
+                       None if job.terminal else f"{base}/summary", f"{base}/cancel", f"{base}/retry",
+                       f"{base}/lastgood")
