@@ -20,6 +20,7 @@ class StaticSource:
 
     kind = "demo"
     read_only = True
+    cache_scope = ""
 
     def __init__(self, jobs: dict[str, tuple[dict[str, Any], list[Any]]]) -> None:
         self.jobs = jobs

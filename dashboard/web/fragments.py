@@ -170,7 +170,7 @@ def last_good(org: str, workspace: str, job_id: str) -> Response | str:
     """Where this run left the last good run of its kind (web/lastgood.py finds it, once a minute)."""
     job, watch = read_job(org, workspace, job_id), request.args.get("watch") == "1"
     base = current.job_url(org, workspace, job_id)
-    view = lastgood.part(current.source(), org, workspace, job,
+    view = lastgood.part(lastgood.kept(), current.source(), org, workspace, job,
                          lambda other: current.job_url(org, workspace, other),
                          None if job.terminal else f"{base}/lastgood" + ("?watch=1" if watch else ""))
     if request.headers.get("HX-Request"):

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from flask import current_app
 
 from dashboard.analysis.baseline import Baseline, last_good
 from dashboard.models import Job
@@ -59,29 +62,38 @@ class Kept(Generic[T]):
                 self._items.popitem(last=False)
 
 
-answers: Kept[Baseline] = Kept()
-retried_from: Kept[str] = Kept()
+class Searches:
+    """One app's kept answers, and the runs its Retry started."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.answers: Kept[Baseline] = Kept(clock)
+        self.retried_from: Kept[str] = Kept(clock)
+
+
+def kept() -> Searches:
+    """This app's searches (each app has its own)."""
+    return current_app.extensions.setdefault("lastgood", Searches())
 
 
 def remember_retry(source: JobSource, org: str, workspace: str, new_id: str, original_id: str) -> None:
-    """Note that Retry started `new_id` from `original_id` (for as long as this process lives, bounded)."""
+    """Note that Retry started `new_id` from `original_id` (while this process lives; bounded)."""
     if valid_job_id(new_id) and valid_job_id(original_id):
-        retried_from.put((source.cache_scope, org, workspace, new_id), original_id, float("inf"))
+        kept().retried_from.put((source.cache_scope, org, workspace, new_id), original_id, math.inf)
 
 
-def search(source: JobSource, org: str, workspace: str, job: Job) -> Baseline:
+def search(memo: Searches, source: JobSource, org: str, workspace: str, job: Job) -> Baseline:
     """The job's baseline as found within the last minute, or found now (UNREADABLE when the job
     list could not be read)."""
     key = (source.cache_scope, org, workspace, job.id)
-    found = answers.get(key)
+    found = memo.answers.get(key)
     if found is not None:
         return found
     try:
-        found = _search(source, org, workspace, job, retried_from.get(key))
+        found = _search(source, org, workspace, job, memo.retried_from.get(key))
     except SourceError as exc:
         log.warning("the last good run of job %s: the job list could not be read (%s)", job.id, exc.kind)
         found = UNREADABLE
-    answers.put(key, found, FAILED_SECONDS if found is UNREADABLE else SEARCH_SECONDS)
+    memo.answers.put(key, found, FAILED_SECONDS if found is UNREADABLE else SEARCH_SECONDS)
     return found
 
 
@@ -112,10 +124,10 @@ def slim(job: Job) -> Job:
     return dataclasses.replace(job, metrics={}, artifacts={}, config={})
 
 
-def part(source: JobSource, org: str, workspace: str, job: Job, url_of: Callable[[str], str],
-         poll_url: str | None) -> LastGoodView:
+def part(memo: Searches, source: JobSource, org: str, workspace: str, job: Job,
+         url_of: Callable[[str], str], poll_url: str | None) -> LastGoodView:
     """The triage card's part about the last good run; never an error: a muted line instead."""
-    found = search(source, org, workspace, job)
+    found = search(memo, source, org, workspace, job)
     if found is UNREADABLE:
         return unreadable(job, poll_url)
     good = None
