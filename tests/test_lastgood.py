@@ -210,7 +210,7 @@ def test_a_failed_run_says_where_it_left_the_good_one_and_links_the_comparison_z
     assert claim.verb == "left" and re.match(r"at step 11,9[45]\d and kept rising: \S+ vs \S+ at step 12,000",
                                              claim.rest)
     step = float(re.search(r"step ([\d,]+)", claim.rest).group(1).replace(",", ""))
-    zoom = re.search(r"zoom=([\d.]+)%3A([\d.]+)", view.compare_url)
+    zoom = re.search(r"zoom=([\d.]+):([\d.]+)$", view.compare_url)
     assert view.compare_url.startswith(f"/jobs/{ID.format(0)}?compare={ID.format(1)}&zoom=")
     assert float(zoom.group(1)) < step < float(zoom.group(2))
     assert view.failed_sentence == "the last run of this name failed as well"

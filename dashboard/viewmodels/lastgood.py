@@ -126,7 +126,7 @@ def claim(job: Job, good: Job, plain: str, axes: tuple[dict[str, Any], dict[str,
         return Claim(label, "followed", followed_text(found, job.terminal), plain, False)
     span = max(10.0, ZOOM_SHARE * abs(found.last_step))
     zoom = f"{max(0.0, found.step - span):g}:{found.step + span:g}"
-    return Claim(label, "left", left_text(found), f"{plain}&{urlencode({'zoom': zoom})}",
+    return Claim(label, "left", left_text(found), f"{plain}&{urlencode({'zoom': zoom}, safe=':')}",
                  found.side == worse and found.still_off)
 
 
