@@ -265,15 +265,17 @@ def test_cancel_of_a_finished_job_refreshes_with_a_notice(client: FlaskClient) -
     assert "Could not cancel" in page
 
 
-def test_retry_that_makes_a_new_job_goes_to_it(client: FlaskClient) -> None:
+def test_retry_that_makes_a_new_job_goes_to_it_compared_with_the_original(client: FlaskClient) -> None:
     token = csrf_from(client.get(f"{JOBS}/{FAILED_ID}/retry").get_data(as_text=True))
     response = client.post(f"{JOBS}/{FAILED_ID}/retry", data={"csrf_token": token})
     assert response.status_code == 303
-    location = response.headers["Location"]
-    assert f"{JOBS}/" in location and FAILED_ID not in location
-    page = client.get(location).get_data(as_text=True)
+    path, _, query = response.headers["Location"].partition("?")
+    assert f"{JOBS}/" in path and FAILED_ID not in path
+    assert query == f"compare={FAILED_ID}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ">queued<" in page
     assert "Retry started a new job" in page
+    assert f'data-testid="compare-run" data-job-id="{FAILED_ID}"' in page
 
 
 def test_unknown_route_is_a_404_page(client: FlaskClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dashboard.models import Job
 from dashboard.viewmodels import charts, figures
@@ -17,6 +17,7 @@ from dashboard.viewmodels.chart_controls import (
     settle,
     x_choices,
 )
+from dashboard.viewmodels.compare import compare_query
 from dashboard.viewmodels.oncall import Markers
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,47 @@ class ChartCard:
 
     chart: charts.Chart
     rendered: figures.Rendered | None
+    kept: tuple[str, ...] = ()  # compared jobs not read on this poll: the browser keeps their traces
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A compared job, as the charts draw it (`?compare=`)."""
+
+    id: str
+    label: str  # its name in the legend: 'name (1a2b3c4d, completed)'
+    color: str
+    job: Job | None  # None: not read on this poll (it had finished; the browser keeps its traces)
+
+    @property
+    def live(self) -> bool:
+        """Whether it may still change (then every poll reads it again)."""
+        return self.job is not None and not self.job.terminal
+
+
+@dataclass
+class OtherCharts:
+    """A compared job's charts by id, and the x axis the options put them on (found once)."""
+
+    compared: Compared
+    options: ChartOptions
+    plans: dict[str, charts.Plan] = field(default_factory=dict)
+    x_axis: XAxis | None = None
+
+    def __post_init__(self) -> None:
+        job = self.compared.job
+        if job is not None:
+            self.plans = {f"{p.testid}:{p.title}": p for p in charts.plan_charts(job)}
+            self.x_axis = settle(job.metrics, self.options)[1]
+
+    def overlay(self, chart_id: str) -> figures.Overlay | None:
+        """Its chart of the same kind, or None when it has none with data."""
+        job, plan = self.compared.job, self.plans.get(chart_id)
+        if job is None or plan is None or not plan.keys:
+            return None
+        chart = charts.chart_for(job, plan)
+        chart = self.x_axis.apply(chart) if self.x_axis is not None else chart
+        return figures.Overlay(self.compared.id, self.compared.label, chart, self.compared.color)
 
 
 @dataclass(frozen=True)
@@ -46,18 +88,30 @@ class ChartsView:
     notes: tuple[str, ...]  # each option that was ignored, and why
     log_params: tuple[tuple[str, str], ...]  # the logs filter, kept by the controls form
     cards: Iterator[ChartCard]
+    compare: tuple[str, ...] = ()  # the compared jobs' ids, in the URL's order
+    live: tuple[str, ...] = ()  # those that may still change: a poll reads only these again
+
+    @property
+    def query(self) -> str:
+        """The chart options and the comparison, for every chart request the scripts make."""
+        return "&".join(q for q in (self.options.query, compare_query(self.compare)) if q)
 
 
 def charts_view(job: Job, base: str, options: ChartOptions = DEFAULT_OPTIONS, notes: Sequence[str] = (),
-                markers: Markers | None = None, log_params: Sequence[tuple[str, str]] = ()) -> ChartsView:
+                markers: Markers | None = None, log_params: Sequence[tuple[str, str]] = (),
+                compared: Sequence[Compared] = (), own: str = "") -> ChartsView:
     """The charts section of a job, drawn with the chart options (`markers`, shared with the
-    triage, mark the job's anomalies on every chart and read each series once)."""
+    triage, mark the job's anomalies on every chart and read each series once), with each
+    `compared` job's matching series drawn over it (`own` names this job in the legend then)."""
     options, x_axis, more = settle(job.metrics, options)
     choices = tuple(x_choices(job.metrics))
-    return ChartsView(base, f"{base}/charts", f"{base}/metrics.csv", job.terminal,
-                      needs_plotly(job), options, choices, tuple(c for c in choices if c.reason),
-                      (*notes, *more), tuple(log_params),
-                      chart_cards(job, options, x_axis, markers or Markers(job)))
+    ids = tuple(c.id for c in compared)
+    csv = f"{base}/metrics.csv" + (f"?{compare_query(ids)}" if ids else "")
+    return ChartsView(base, f"{base}/charts", csv, job.terminal,
+                      needs_plotly(job) or bool(compared), options, choices,
+                      tuple(c for c in choices if c.reason), (*notes, *more), tuple(log_params),
+                      chart_cards(job, options, x_axis, markers or Markers(job), compared, own),
+                      ids, tuple(c.id for c in compared if c.live))
 
 
 def needs_plotly(job: Job) -> bool:
@@ -66,19 +120,24 @@ def needs_plotly(job: Job) -> bool:
                                    for k, v in job.metrics.items())
 
 
-def chart_cards(job: Job, options: ChartOptions, x_axis: XAxis | None,
-                markers: Markers) -> Iterator[ChartCard]:
+def chart_cards(job: Job, options: ChartOptions, x_axis: XAxis | None, markers: Markers,
+                compared: Sequence[Compared] = (), own: str = "") -> Iterator[ChartCard]:
     """Each chart of the job with its figure, as it is built.
 
     The page streams, so a chart that fails cannot become an error page: it says so instead.
     """
     x0, x1 = options.zoom or (None, None)
+    others = [OtherCharts(c, options) for c in compared]
+    kept = tuple(c.id for c in compared if c.job is None)
     for plan in charts.plan_charts(job):
         try:
             chart = built(job, plan, x_axis, markers)
+            overlays = [o for o in (other.overlay(chart.id) for other in others) if o is not None]
             marks = markers.layout_for(chart) if chart.series else None
-            yield ChartCard(chart, figures.render(chart, x0, x1, smooth=options.smooth, logy=options.logy,
-                                                  marks=marks) if chart.series else None)
+            drawn = chart.series or overlays
+            yield ChartCard(chart, figures.render(
+                chart, x0, x1, smooth=options.smooth, logy=options.logy, marks=marks, own=own,
+                others=overlays) if drawn else None, kept)
         except Exception:
             log.exception("chart %s of job %s failed", plan.title, job.id)
             yield ChartCard(charts.Chart(plan.testid, plan.title, (), "This chart could not be drawn; "
@@ -92,16 +151,19 @@ def built(job: Job, plan: charts.Plan, x_axis: XAxis | None, markers: Markers) -
 
 
 def zoomed(job: Job, options: ChartOptions, chart_id: str, x0: float | None, x1: float | None,
-           pixels: int) -> str | None:
-    """One chart's traces and badge over [x0, x1] at full resolution within the point budget
-    (JSON for js/zoom.js), or None when the job has no such chart with data. Only that chart's
-    series are read: a 1M-step job has eight, each a real cost."""
+           pixels: int, compared: Sequence[Compared] = (), own: str = "") -> str | None:
+    """One chart's traces and badges over [x0, x1] at full resolution within the point budget
+    (JSON for js/zoom.js), every compared job's too, or None when no job has such a chart with
+    data. Only that chart's series are read: a 1M-step job has eight, each a real cost."""
     plan = next((p for p in charts.plan_charts(job) if f"{p.testid}:{p.title}" == chart_id), None)
     if plan is None:
         return None
     options, x_axis, _ = settle(job.metrics, options)
     chart = built(job, plan, x_axis, Markers(job))
-    if not chart.series:
+    others = [OtherCharts(c, options).overlay(chart_id) for c in compared]
+    overlays = [o for o in others if o is not None]
+    if not chart.series and not overlays:
         return None
-    return figures.zoom_json(chart, x0, x1, budget=2 * pixels, smooth=options.smooth, logy=options.logy)
+    return figures.zoom_json(chart, x0, x1, budget=2 * pixels, smooth=options.smooth, logy=options.logy,
+                             own=own, others=overlays)
 

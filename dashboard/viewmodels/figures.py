@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +23,42 @@ from dashboard.viewmodels.smoothing import ema
 # Trace colours at least 3:1 against both the light (#fff) and the dark (#1a1e24) chart card.
 COLORS = ("#4f7cff", "#d97706", "#059669", "#a855f7", "#0891b2", "#db2777")
 BAD_COLOR = "#dc2626"
+DASHES = ("solid", "dot", "dash", "dashdot")  # a compared job's series: its colour, one dash each
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
+def count_text(shown: int, total: int, bad: int) -> str:
+    """'2,000 of 1,000,000 points · min/max kept · 3 NaN/Inf'."""
+    noun = "point" if total == 1 else "points"
+    text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} points · min/max kept"
+    return text + (f" · {bad:,} NaN/Inf" if bad else "")
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Another job's chart of the same kind, drawn over this one's (`?compare=`)."""
+
+    job_id: str
+    label: str  # the legend's name for the job: 'name (1a2b3c4d, completed)'
+    chart: Chart
+    color: str  # the job's colour, the same on every chart and in the strip
+
+
+@dataclass(frozen=True)
+class RunCount:
+    """What a chart shows of one compared job's points."""
+
+    job_id: str
+    label: str
+    shown: int
+    total: int
+    bad: int
+
+    @property
+    def badge(self) -> str:
+        """Its points, as the chart's own badge counts them."""
+        return count_text(self.shown, self.total, self.bad)
 
 
 @dataclass(frozen=True)
@@ -35,15 +70,23 @@ class Rendered:
     total: int  # points in the data (in the visible range)
     bad: int  # NaN / Inf values in the visible range
     notes: tuple[str, ...] = ()  # what the chart controls changed ("smoothed (EMA 0.9)")
+    runs: tuple[RunCount, ...] = ()  # each compared job's counts
+    height: int = 240  # pixels: a comparison's legend needs more room
 
     @property
     def badge(self) -> str:
         """'2,000 of 1,000,000 points · min/max kept · 3 NaN/Inf'."""
-        noun = "point" if self.total == 1 else "points"
-        text = f"{self.total:,} {noun}" if self.shown == self.total else (
-            f"{self.shown:,} of {self.total:,} points · min/max kept")
-        return text + (f" · {self.bad:,} NaN/Inf" if self.bad else "") + "".join(
-            f" · {note}" for note in self.notes)
+        return count_text(self.shown, self.total, self.bad) + "".join(f" · {note}" for note in self.notes)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one series is drawn: its colour, dash, legend name and owner (a compared job's id)."""
+
+    color: str
+    name: str
+    dash: str = "solid"
+    meta: str | None = None
 
 
 def plotly_text(text: str) -> str:
@@ -81,7 +124,7 @@ def nearest_values(y: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 
 def series_traces(
-    item: Series, color: str, markers: bool, x0: float | None, x1: float | None, budget: int,
+    item: Series, style: Style, markers: bool, x0: float | None, x1: float | None, budget: int,
     smoothed: np.ndarray | None = None,
 ) -> tuple[list[go.Scatter], int, int, int]:
     """The traces of one series in [x0, x1], and its (shown, total, bad) counts.
@@ -94,18 +137,19 @@ def series_traces(
     xs, ys = x[keep], y[keep]
     shown, total = int(np.isfinite(ys).sum()), int(np.isfinite(y).sum())
     dots = markers or shown <= 60
-    label = plotly_text(item.key)
+    color, label = style.color, style.name
+    owner = {} if style.meta is None else {"meta": style.meta, "legendgroup": style.meta}
     traces = [] if smoothed is None else [go.Scatter(
         x=compact_x(xs), y=compact_y(ys), name=f"{label} (raw)", mode="lines+markers" if dots else "lines",
-        line={"color": color, "width": 1}, marker={"size": 4, "color": color}, opacity=0.3,
-        connectgaps=False, showlegend=False, hoverinfo="skip",
+        line={"color": color, "width": 1, "dash": style.dash}, marker={"size": 4, "color": color},
+        opacity=0.3, connectgaps=False, showlegend=False, hoverinfo="skip", **owner,
     )]
     if smoothed is not None:
         ys = smoothed[part][keep]
     traces += [go.Scatter(
         x=compact_x(xs), y=compact_y(ys), name=label, mode="lines+markers" if dots else "lines",
-        line={"color": color, "width": 1.6}, marker={"size": 6, "color": color},
-        connectgaps=False, hovertemplate="%{y:.6g}<extra>" + label + "</extra>",
+        line={"color": color, "width": 1.6, "dash": style.dash}, marker={"size": 6, "color": color},
+        connectgaps=False, hovertemplate="%{y:.6g}<extra>" + label + "</extra>", **owner,
     )]
     bad = item.bad[(item.bad >= part.start) & (item.bad < part.stop)] - part.start
     if len(bad):
@@ -115,6 +159,7 @@ def series_traces(
             name=f"NaN/Inf in {label}", mode="markers",
             marker={"symbol": "x", "size": 10, "color": BAD_COLOR},
             hovertemplate="NaN/Inf at %{x}<extra>" + label + "</extra>",
+            **({"showlegend": False} if owner else {}), **owner,
         ))
     return traces, shown, total, len(bad)
 
@@ -128,35 +173,53 @@ def flat_range(chart: Chart) -> dict[str, list[float]]:
 
 def render(chart: Chart, x0: float | None = None, x1: float | None = None,
            budget: int = DEFAULT_POINTS, *, smooth: float = 0.0, logy: bool = False,
-           marks: dict[str, list[dict[str, object]]] | None = None) -> Rendered:
+           marks: dict[str, list[dict[str, object]]] | None = None, own: str = "",
+           others: Sequence[Overlay] = ()) -> Rendered:
     """The figure of a chart over [x0, x1] (all of it by default), about `budget` points a trace.
 
     Each bucket keeps its min and max; one holding a gap keeps a third point to break the line.
     `smooth` draws each series' EMA (computed on the whole series) over its faint raw line;
     `logy` makes the y-axis logarithmic. With both x0 and x1 the figure opens on that range.
-    `marks` adds layout shapes and annotations (the triage's anomaly markers).
+    `marks` adds layout shapes and annotations (the triage's anomaly markers). `others` are
+    compared jobs' charts, drawn the same way in their own colours (`own` names this job then).
     """
     budget = max(100, min(budget, MAX_POINTS))
     traces: list[go.Scatter] = []
-    shown = total = bad = 0
-    for i, item in enumerate(chart.series):
-        smoothed = ema(item.y, smooth) if smooth else None
-        more, s, t, b = series_traces(item, COLORS[i % len(COLORS)], chart.markers, x0, x1, budget,
-                                      smoothed)
-        traces += more
-        shown, total, bad = shown + s, total + t, bad + b
-    x_label = chart.series[0].x_label if chart.series else ""
+    counts: list[tuple[int, int, int]] = []
+    for item_chart, owner, label, color in [(chart, None, own, COLORS[0]),
+                                            *((o.chart, o.job_id, o.label, o.color) for o in others)]:
+        shown = total = bad = 0
+        for i, item in enumerate(item_chart.series):
+            smoothed = ema(item.y, smooth) if smooth else None
+            more, s, t, b = series_traces(item, style_of(item, i, color, label, owner, bool(others)),
+                                          chart.markers, x0, x1, budget, smoothed)
+            traces += more
+            shown, total, bad = shown + s, total + t, bad + b
+        counts.append((shown, total, bad))
+    drawn = [*chart.series, *(s for o in others for s in o.chart.series)]
+    x_label = drawn[0].x_label if drawn else ""
     zoomed = {"range": [x0, x1], "autorange": False} if x0 is not None and x1 is not None else {}
     y_axis = {"type": "log"} if logy else flat_range(chart)
+    entries = sum(t.showlegend is not False for t in traces)
+    below = 22 * entries if others else 0  # compared: one legend line per job and series, under the plot
     fig = go.Figure(data=traces, layout={
-        "uirevision": "keep", "height": 240, "margin": {"l": 56, "r": 12, "t": 8, "b": 40},
-        "showlegend": sum(t.showlegend is not False for t in traces) > 1,
-        "legend": {"orientation": "h", "y": -0.3},
+        "uirevision": "keep", "height": 240 + below, "margin": {"l": 56, "r": 12, "t": 8, "b": 40 + below},
+        "showlegend": entries > 1,
+        "legend": {"orientation": "h", "y": -0.3} if not others else {
+            "orientation": "h", "yanchor": "top", "y": -60 / 192, "font": {"size": 11}},
         "xaxis": {"title": {"text": x_label}, **zoomed}, "yaxis": {"exponentformat": "e", **y_axis},
         "hovermode": "x unified", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "template": "none", **(marks or {}),
     })
-    return Rendered(fig.to_json(), shown, total, bad, control_notes(chart, smooth, logy))
+    runs = tuple(RunCount(o.job_id, o.label, *c) for o, c in zip(others, counts[1:], strict=True))
+    return Rendered(fig.to_json(), *counts[0], control_notes(chart, smooth, logy), runs, 240 + below)
+
+
+def style_of(item: Series, i: int, color: str, label: str, owner: str | None, comparing: bool) -> Style:
+    """A series' style: alone, a colour per series; compared, a colour per job and a dash per series."""
+    if not comparing:
+        return Style(COLORS[i % len(COLORS)], plotly_text(item.key))
+    return Style(color, plotly_text(f"{label} · {item.key}"), DASHES[i % len(DASHES)], owner or "")
 
 
 def control_notes(chart: Chart, smooth: float, logy: bool) -> tuple[str, ...]:
@@ -169,7 +232,8 @@ def control_notes(chart: Chart, smooth: float, logy: bool) -> tuple[str, ...]:
 
 
 def zoom_json(chart: Chart, x0: float | None, x1: float | None, budget: int, *,
-              smooth: float = 0.0, logy: bool = False) -> str:
-    """The traces and badge of a chart over a zoomed x range, for js/zoom.js."""
-    rendered = render(chart, x0, x1, budget, smooth=smooth, logy=logy)
-    return json.dumps({"data": json.loads(rendered.figure)["data"], "badge": rendered.badge})
+              smooth: float = 0.0, logy: bool = False, own: str = "", others: Sequence[Overlay] = ()) -> str:
+    """The traces and badges of a chart over a zoomed x range, for js/zoom.js."""
+    rendered = render(chart, x0, x1, budget, smooth=smooth, logy=logy, own=own, others=others)
+    runs = {"runs": {run.job_id: run.badge for run in rendered.runs}} if others else {}
+    return json.dumps({"data": json.loads(rendered.figure)["data"], "badge": rendered.badge, **runs})

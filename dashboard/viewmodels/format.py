@@ -7,6 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from dashboard.models import LIST_STATUSES
+
+# The badge's colour class: a status's own, but pending looks like queued.
+STATUS_CLASSES = {status: status for status in LIST_STATUSES} | {"pending": "queued"}
+
 
 def number(value: Any) -> str:
     """A compact rendering that never rounds a small value to zero."""

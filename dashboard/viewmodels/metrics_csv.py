@@ -118,3 +118,22 @@ def metrics_csv(metrics: dict[str, Any]) -> Table:
             texts |= {int(at[p]): safe_text(item) for p, item in enumerate(raw) if isinstance(item, str)}
         columns.append(Column(key, numbers, texts))
     return Table(label.lower(), rows, columns, skipped)
+
+
+def side_by_side(tables: list[tuple[str, Table]]) -> Table:
+    """Several jobs' tables (`?compare=`) on the union of their rows, one column set per job, each
+    column named `<key> [<job>]`; a job whose rows are on another axis than the first's is left out."""
+    axis_name = tables[0][1].axis_name
+    same = [(name, table) for name, table in tables if table.axis_name == axis_name]
+    rows = np.unique(np.concatenate([table.rows for _, table in same]))
+    columns = []
+    for name, table in same:
+        at = np.searchsorted(rows, table.rows)
+        for column in table.columns:
+            numbers = np.full(len(rows), np.nan)
+            numbers[at] = column.numbers
+            texts = {int(at[row]): text for row, text in column.texts.items()}
+            columns.append(Column(f"{column.key} [{name}]", numbers, texts))
+    skipped = [f"[{name}] (its rows are {table.axis_name}s)" for name, table in tables
+               if table.axis_name != axis_name]
+    return Table(axis_name, rows, columns, skipped)

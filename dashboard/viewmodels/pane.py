@@ -10,7 +10,8 @@ from dashboard.models import Job, Pane
 from dashboard.viewmodels import logs as logs_panel
 from dashboard.viewmodels.artifacts import ArtifactsView, artifacts_view
 from dashboard.viewmodels.chart_controls import DEFAULT_OPTIONS, ChartOptions
-from dashboard.viewmodels.charts_section import ChartsView, charts_view, needs_plotly
+from dashboard.viewmodels.charts_section import ChartsView, Compared, charts_view, needs_plotly
+from dashboard.viewmodels.compare import CompareView, Run
 from dashboard.viewmodels.logs import NO_FILTER, LogFilter, LogsView
 from dashboard.viewmodels.oncall import Markers, OnCallView, oncall_view
 from dashboard.viewmodels.publish import PublishView, publish_view
@@ -36,9 +37,25 @@ class PageHead:
     needs_plotly: bool
 
 
-def page_head(job: Job) -> PageHead:
+def page_head(job: Job, comparing: bool = False) -> PageHead:
     """The head of a job's page."""
-    return PageHead(job.title, needs_plotly(job))
+    return PageHead(job.title, needs_plotly(job) or comparing)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The jobs a pane is compared with (`?compare=`): the strip, their scalars for the tile
+    deltas, and what the charts draw of them."""
+
+    strip: CompareView
+    runs: tuple[Run, ...]
+    charts: tuple[Compared, ...]
+    own: str  # this job's name in the charts' legends
+
+    @property
+    def params(self) -> list[tuple[str, str]]:
+        """`compare=…` as a query parameter, for the forms that keep the page's state."""
+        return [("compare", ",".join(self.strip.ids))] if self.strip.ids else []
 
 
 @dataclass(frozen=True)
@@ -54,25 +71,31 @@ class JobPane:
 
 
 def summary_part(pane: Pane, links: PageLinks, now: datetime, on_page: Container[int] | None = None,
-                 markers: Markers | None = None) -> SummaryView:
+                 markers: Markers | None = None, comparison: Comparison | None = None) -> SummaryView:
     """The top of the pane with its on-call card, for the page and for its polled fragment
     (`on_page`: the log entries the page shows, by default those it opens with; `markers`: the
-    page's series reader, shared with the charts)."""
+    page's series reader, shared with the charts; `comparison`: the strip and the tile deltas)."""
     on_page = logs_panel.opening_positions(pane.items) if on_page is None else on_page
     oncall = oncall_view(pane.job, pane.items, on_page, pane.artifacts, now, markers or Markers(pane.job),
                          links.absolute)
-    return summary_view(pane.job, links.base, now, oncall)
+    if comparison is None:
+        return summary_view(pane.job, links.base, now, oncall)
+    return summary_view(pane.job, links.base, now, oncall, comparison.strip, comparison.runs)
 
 
 def job_pane(pane: Pane, links: PageLinks, now: datetime, options: ChartOptions = DEFAULT_OPTIONS,
              log_filter: LogFilter = NO_FILTER, chart_notes: tuple[str, ...] = (),
-             log_notes: tuple[str, ...] = (), checkpoint: str | None = None) -> JobPane:
-    """The whole job page, with the chart options, the logs filter and the publish helper's
-    checkpoint (`?checkpoint=`) of its URL."""
+             log_notes: tuple[str, ...] = (), checkpoint: str | None = None,
+             comparison: Comparison | None = None) -> JobPane:
+    """The whole job page, with the chart options, the logs filter, the publish helper's
+    checkpoint (`?checkpoint=`) and the comparison (`?compare=`) of its URL."""
     job, base = pane.job, links.base
-    logs = logs_panel.opening(job, base, pane.items, log_filter, log_notes, options.params())
+    kept = comparison.params if comparison else []
+    logs = logs_panel.opening(job, base, pane.items, log_filter, log_notes, options.params() + kept)
     markers = Markers(job)
-    summary = summary_part(pane, links, now, frozenset(row.index for row in logs.rows), markers)
-    return JobPane(summary, charts_view(job, base, options, chart_notes, markers, log_filter.params()),
+    summary = summary_part(pane, links, now, frozenset(row.index for row in logs.rows), markers, comparison)
+    charts = charts_view(job, base, options, chart_notes, markers, log_filter.params(),
+                         comparison.charts if comparison else (), comparison.own if comparison else "")
+    return JobPane(summary, charts,
                    logs, artifacts_view(job, base, pane.artifacts), summary.oncall,
                    publish_view(job, links.job_id, pane.artifacts, checkpoint, base))

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard.models import LIST_STATUSES, Job
+from dashboard.models import Job
 from dashboard.viewmodels import format as fmt
+from dashboard.viewmodels.compare import NO_DELTAS, CompareView, Deltas, Run, deltas
+from dashboard.viewmodels.format import STATUS_CLASSES
 from dashboard.viewmodels.metrics import ScalarsView, scalars_view
 from dashboard.viewmodels.oncall import OnCallView
-
-# The badge's colour class: a status's own, but pending looks like queued.
-STATUS_CLASSES = {status: status for status in LIST_STATUSES} | {"pending": "queued"}
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,14 @@ class SummaryView:
     cancel_url: str
     retry_url: str
     lastgood_url: str  # the triage card's "last good run" part, loaded by htmx (a plain link without)
+    compare: CompareView | None = None  # the compare strip
+    deltas: Deltas = NO_DELTAS  # the compared jobs' values beside each scalar tile
 
 
-def summary_view(job: Job, base: str, now: datetime, oncall: OnCallView) -> SummaryView:
-    """The top of the pane for a job."""
+def summary_view(job: Job, base: str, now: datetime, oncall: OnCallView,
+                 compare: CompareView | None = None, runs: Sequence[Run] = ()) -> SummaryView:
+    """The top of the pane for a job (with `compare`, the strip and the deltas against `runs`)."""
+    poll = f"{base}/summary" + (f"?{compare.query}" if compare and compare.query else "")
     return SummaryView(job, summarize(job, now), scalars_view(job.metrics), oncall,
-                       None if job.terminal else f"{base}/summary", f"{base}/cancel", f"{base}/retry",
-                       f"{base}/lastgood")
+                       None if job.terminal else poll, f"{base}/cancel", f"{base}/retry",
+                       f"{base}/lastgood", compare, deltas(job.metrics, runs))

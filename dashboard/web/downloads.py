@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from dashboard.analysis.progress import checkpoint_list
 from dashboard.models import log_items
-from dashboard.viewmodels.metrics_csv import metrics_csv
+from dashboard.viewmodels.metrics_csv import metrics_csv, side_by_side
 from dashboard.viewmodels.publish import helper
-from dashboard.web import current
+from dashboard.web import compare, current
 from dashboard.web.fragments import job_and_artifacts, log_filter, read_job
 from dashboard.web.pages import JOB, validate_path
 
@@ -57,8 +57,14 @@ def logs_download(org: str, workspace: str, job_id: str) -> Response:
 
 @bp.get(JOB + "/metrics.csv")
 def metrics_download(org: str, workspace: str, job_id: str) -> Response:
-    """Every metric series of the job at full resolution, one row per step."""
+    """Every metric series of the job at full resolution, one row per step; with `compare`, one
+    column set per job (ids that cannot be read are left out, as the page's strip says)."""
     table = metrics_csv(read_job(org, workspace, job_id).metrics)
+    ids = compare.requested(job_id).ids
+    if ids:
+        jobs = compare.read(org, workspace, ids, None).jobs
+        table = side_by_side([(job_id[:8], table),
+                              *((i[:8], metrics_csv(jobs[i].metrics)) for i in ids if i in jobs)])
     return attachment(table.lines(), "text/csv", f"{job_id}-metrics.csv")
 
 

@@ -9,7 +9,11 @@ Under the job URL:
               opened without htmx, a page of its own)
 A response for a terminal job carries HTTP 286, which tells htmx to stop polling.
 
-Asked for on demand: `charts/zoom` (one chart's x range at full resolution), `logs/earlier`
+With `compare=<job_id>[,…]` (see web/compare.py), `summary` adds the compare strip and the tile
+deltas, and `charts` / `charts/zoom` draw each compared job's traces too.
+
+Asked for on demand: `compare/find` (the "add a run" results), `charts/zoom` (one chart's x range
+at full resolution), `logs/earlier`
 ("load earlier", a gap's entries, or the entries around a linked one), `logs/span?before=N`
 (the "load earlier" control, when the page lets entries before N go) and `logs/panel` (the logs
 list under a new filter). Downloads are in downloads.py.
@@ -36,7 +40,7 @@ from dashboard.viewmodels.chart_controls import ChartOptions, parse_options, set
 from dashboard.viewmodels.charts_section import charts_view, zoomed
 from dashboard.viewmodels.logs import LogFilter, parse_filter
 from dashboard.viewmodels.pane import summary_part
-from dashboard.web import current, lastgood
+from dashboard.web import compare, current, lastgood
 from dashboard.web.pages import JOB, validate_path
 
 bp = Blueprint("fragments", __name__)
@@ -108,7 +112,9 @@ def summary(org: str, workspace: str, job_id: str) -> Response:
     shows its cause (or its checklist) without a reload. Job, logs and artifacts are read
     concurrently."""
     pane = load_pane(current.source(), org, workspace, job_id)
-    view = summary_part(pane, current.page_links(org, workspace, job_id), datetime.now(UTC))
+    comparison = compare.comparison(org, workspace, pane.job, job_id, whole=(), items=pane.items)
+    view = summary_part(pane, current.page_links(org, workspace, job_id), datetime.now(UTC),
+                        comparison=comparison)
     return polled("_summary.html", pane.job.terminal, summary=view)
 
 
@@ -181,22 +187,39 @@ def last_good(org: str, workspace: str, job_id: str) -> Response | str:
 
 @bp.get(JOB + "/charts")
 def charts(org: str, workspace: str, job_id: str) -> Response:
-    """The charts section, for js/charts.js to merge into the plots on screen."""
+    """The charts section, for js/charts.js to merge into the plots on screen. With `compare`,
+    each compared job's traces too; with `live` (a poll), only those of the compared jobs it
+    names are read and sent (the others had finished: the browser keeps what it drew)."""
     job = read_job(org, workspace, job_id)
-    return polled("_charts.html", job.terminal,
-                  charts=charts_view(job, current.job_url(org, workspace, job_id), chart_options(job)))
+    live = request.args.get("live")
+    whole = None if live is None else set(live.split(","))
+    comparison = compare.comparison(org, workspace, job, job_id, whole, others=live is None)
+    view = charts_view(job, current.job_url(org, workspace, job_id), chart_options(job),
+                       compared=comparison.charts, own=comparison.own)
+    return polled("_charts.html", job.terminal, charts=view)
 
 
 @bp.get(JOB + "/charts/zoom")
 def chart_zoom(org: str, workspace: str, job_id: str) -> Response:
-    """One chart's traces over an x range at full resolution within the point budget."""
+    """One chart's traces over an x range at full resolution within the point budget (with
+    `compare`, every compared job's traces of that chart as well)."""
     job = read_job(org, workspace, job_id)
     wanted = request.args.get("chart", "")
+    comparison = compare.comparison(org, workspace, job, job_id)
     body = zoomed(job, chart_options(job), wanted, finite_arg("x0"), finite_arg("x1"),
-                  request.args.get("px", 600, type=int) or 600)
+                  request.args.get("px", 600, type=int) or 600, comparison.charts, comparison.own)
     if body is None:
         abort(404, description=f"no chart {wanted!r} with data in this job")
     response = make_response(body)
     response.mimetype = "application/json"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get(JOB + "/compare/find")
+def compare_find(org: str, workspace: str, job_id: str) -> Response:
+    """The "add a run" results (`find`: name or id; empty: the suggested runs), swapped into the
+    compare strip by htmx; without JavaScript the form asks for the page with `find` instead."""
+    job, items = job_and_logs(org, workspace, job_id)
+    comparison = compare.comparison(org, workspace, job, job_id, whole=(), others=False, items=items)
+    return polled("_compare_found.html", False, strip=comparison.strip)

@@ -28,10 +28,11 @@ from dashboard.models import LIST_STATUSES, Job, LogEntry, Pane
 from dashboard.sources import SourceError, load_pane, read_jobs, read_only_error
 from dashboard.validation import valid_job_id, valid_slug
 from dashboard.viewmodels.chart_controls import parse_options
+from dashboard.viewmodels.compare import compare_query
 from dashboard.viewmodels.joblist import PAGE_SIZE, list_page
 from dashboard.viewmodels.logs import parse_filter
 from dashboard.viewmodels.pane import job_pane, page_head
-from dashboard.web import csrf, current, lastgood
+from dashboard.web import compare, csrf, current, lastgood
 from dashboard.web.viewer import viewer
 
 bp = Blueprint("pages", __name__)
@@ -88,6 +89,18 @@ def job_list(org: str, workspace: str) -> str:
     return render_template("jobs.html", org=org, workspace=workspace, jobs=listed)
 
 
+@bp.get("/<org>/<workspace>/training/jobs/compare")
+def compare_selected(org: str, workspace: str) -> Response:
+    """The job list's "Compare selected": the first selected job's pane, compared with the others."""
+    chosen = [i for i in request.args.getlist("job") if valid_job_id(i)]
+    if not chosen:
+        flash("Select at least one job to compare (tick its box in the list).", "warning")
+        return redirect(url_for(".job_list", org=org, workspace=workspace), code=303)
+    rest = [i for i in dict.fromkeys(chosen) if i != chosen[0]]
+    query = compare_query(rest)
+    return redirect(current.job_url(org, workspace, chosen[0]) + (f"?{query}" if query else ""), code=303)
+
+
 @bp.get(JOB)
 def job_page(org: str, workspace: str, job_id: str) -> Response:
     """The job pane, streamed: the head goes out first, then each chart as it is built, so the
@@ -96,8 +109,11 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
     options, chart_notes = parse_options(request.args)  # unusable values: ignored, with a note
     log_filter, log_notes = parse_filter(request.args)
     pane = load_pane(current.source(), org, workspace, job_id)
-    # A page with a flash message waiting (after Cancel / Retry) must be rendered, not a 304.
-    etag = finished_etag(pane) if pane.job.terminal and not session.get("_flashes") else None
+    comparing = bool(request.args.get("compare", "").strip()) or "find" in request.args
+    # A page with a flash message waiting (after Cancel / Retry) must be rendered, not a 304;
+    # nor a comparison, whose other jobs may still change.
+    fixed = pane.job.terminal and not session.get("_flashes") and not comparing
+    etag = finished_etag(pane) if fixed else None
     if etag and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
@@ -107,9 +123,12 @@ def job_page(org: str, workspace: str, job_id: str) -> Response:
         # The template reads `panes` (one pane, built when read) after the head has gone out, so
         # the browser fetches the scripts while the triage and the charts are computed.
         panes = (job_pane(pane, links, datetime.now(UTC), options, log_filter, tuple(chart_notes),
-                          tuple(log_notes), checkpoint) for _ in range(1))
-        chunks = stream_template("job.html", org=org, workspace=workspace, head=page_head(pane.job),
-                                 panes=panes, flashes=get_flashed_messages(with_categories=True))
+                          tuple(log_notes), checkpoint,
+                          compare.comparison(org, workspace, pane.job, job_id, items=pane.items))
+                 for _ in range(1))
+        chunks = stream_template("job.html", org=org, workspace=workspace,
+                                 head=page_head(pane.job, comparing), panes=panes,
+                                 flashes=get_flashed_messages(with_categories=True))
         response = Response(in_parts(chunks), mimetype="text/html")
     if etag:
         response.set_etag(etag, weak=True)
@@ -163,9 +182,9 @@ def job_action(org: str, workspace: str, job_id: str, action: str) -> Response |
         flash(f"Could not {action}: {exc.message}. The job changed meanwhile; this is its current state.",
               "warning")
         return redirect(back, code=303)
-    if action == "retry" and result.id not in ("unknown", job_id):
+    if action == "retry" and result.id not in ("unknown", job_id) and valid_job_id(result.id):
         lastgood.remember_retry(source, org, workspace, result.id, job_id)
-        flash(f"Retry started a new job, {result.id}.", "info")
-        return redirect(current.job_url(org, workspace, result.id), code=303)
+        flash(f"Retry started a new job, {result.id}; it is compared with the original.", "info")
+        return redirect(current.job_url(org, workspace, result.id) + "?" + compare_query([job_id]), code=303)
     flash("Cancellation requested." if action == "cancel" else "Retry requested.", "info")
     return redirect(back, code=303)

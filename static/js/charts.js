@@ -2,7 +2,9 @@
 // each poll (so the zoom survives), redrawn under new chart options, and anomaly labels that
 // follow their link to the logs.
 import { backoff, fetchFragment, setParams } from "./core.js";
-import { PLOT_CONFIG, chartQuery, fetchRange, onRelayout, quietly, showZoom, zoomedRange } from "./zoom.js";
+import {
+  PLOT_CONFIG, chartQuery, fetchRange, keptTraces, livePart, onRelayout, quietly, showZoom, zoomedRange,
+} from "./zoom.js";
 
 const CHART_POLL_MS = 10000;
 
@@ -111,13 +113,20 @@ function pollCharts() {
     if (backoff.blocked()) { later(); return; }
     const now = document.getElementById("charts");
     if (!now || now.dataset.terminal) return;
-    const asked = chartQuery();
-    fetchFragment(now.dataset.pollUrl + (asked ? "?" + asked : ""))
+    const asked = chartQuery(), live = livePart();
+    const query = [asked, live.query].filter(Boolean).join("&");
+    fetchFragment(now.dataset.pollUrl + (query ? "?" + query : ""))
       .then(({ fragment, status }) => {
         backoff.success();
         if (asked !== chartQuery()) { later(); return; }  // options changed meanwhile
         const fresh = fragment.querySelector("#charts"), current = document.getElementById("charts");
-        if (fresh && current) mergeCharts(current, fresh);
+        if (fresh && current && !mergeCharts(current, fresh, live.kept)) {
+          return fetchFragment(now.dataset.pollUrl + (asked ? "?" + asked : "")).then((whole) => {
+            const section = whole.fragment.querySelector("#charts"), shown = document.getElementById("charts");
+            if (section && shown && asked === chartQuery()) swapIn(shown, section);
+            if (whole.status !== 286) later();
+          });
+        }
         if (status !== 286) later();
       })
       .catch((error) => { backoff.failure(error.retryAfter); later(); });
@@ -133,6 +142,8 @@ function applyChartControls(form, changed) {
   if (smooth && Number(smooth) !== 0) params.set("smooth", smooth);
   if (form.elements.logy.checked) params.set("logy", "1");
   if (x && x !== "step") params.set("x", x);
+  const compared = document.getElementById("charts")?.dataset.compare;
+  if (compared) params.set("compare", compared);
   const changes = { smooth: params.get("smooth"), logy: params.get("logy"), x: params.get("x") };
   if (changed === "x") { changes.zoom = null; showZoom(null); }  // a range in other units
   const zoom = changed === "x" ? null : new URL(window.location.href).searchParams.get("zoom");

@@ -49,12 +49,37 @@ export function chartQuery() {
   return document.getElementById("charts")?.dataset.chartQuery || "";
 }
 
-export async function fetchRange(plot, range) {
+// Compared runs (?compare=): a poll reads again only those still running (`live=`); the traces
+// of the finished ones stay as drawn, since they no longer change.
+export function livePart() {
+  const section = document.getElementById("charts");
+  if (!section?.dataset.compare) return { query: "", kept: new Set() };
+  const live = (section.dataset.compareLive || "").split(",").filter(Boolean);
+  const kept = new Set(section.dataset.compare.split(",").filter((id) => !live.includes(id)));
+  return { query: "live=" + encodeURIComponent(live.join(",")), kept };
+}
+
+// The traces of runs not sent again, from the plot on screen.
+export function keptTraces(plot, kept) {
+  return kept.size ? (plot.data || []).filter((trace) => kept.has(trace.meta)) : [];
+}
+
+// Each compared run's point count beside the chart's own badge.
+export function setRunBadges(chart, runs) {
+  for (const [id, text] of Object.entries(runs || {})) {
+    const badge = chart.querySelector(`[data-testid=chart-badge-compare][data-job="${CSS.escape(id)}"] [data-count]`);
+    if (badge) badge.textContent = text;
+  }
+}
+
+export async function fetchRange(plot, range, poll = false) {
   const section = document.getElementById("charts");
   const chart = plot.closest("figure.chart");
   if (!section || !chart) return;
+  const live = poll ? livePart() : { query: "", kept: new Set() };
   let url = section.dataset.pollUrl + "/zoom?chart=" + encodeURIComponent(chart.dataset.chartId) +
-    "&px=" + Math.max(100, Math.round(plot.clientWidth || 600)) + (chartQuery() ? "&" + chartQuery() : "");
+    "&px=" + Math.max(100, Math.round(plot.clientWidth || 600)) + (chartQuery() ? "&" + chartQuery() : "") +
+    (live.query ? "&" + live.query : "");
   if (range) url += "&x0=" + encodeURIComponent(range[0]) + "&x1=" + encodeURIComponent(range[1]);
   const ticket = plot._dnTicket = (plot._dnTicket || 0) + 1;
   chart.dataset.zooming = "true";
@@ -63,9 +88,11 @@ export async function fetchRange(plot, range) {
     if (!response.ok) throw new Error("HTTP " + response.status);
     const result = await response.json();
     if (plot._dnTicket !== ticket) return;  // a newer zoom won
-    await quietly(plot, () => window.Plotly.react(plot, result.data, plot.layout, PLOT_CONFIG));
+    const data = result.data.concat(keptTraces(plot, live.kept));
+    await quietly(plot, () => window.Plotly.react(plot, data, plot.layout, PLOT_CONFIG));
     const badge = chart.querySelector("[data-testid=chart-badge]");
     if (badge) badge.textContent = result.badge;
+    setRunBadges(chart, result.runs);
     chart.dataset.range = range ? range.join(",") : "";
     delete chart.dataset.zooming;
   } catch {
