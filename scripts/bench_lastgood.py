@@ -6,8 +6,9 @@ against its 1,000,000-step good run, both already in the app's cache (target: at
 
 The jobs are served by the fake platform (tests/fake_platform.py) among other runs of the
 workspace; the fragment is asked for once to fill the cache (the job, the good run, the list
-pages, the search's answer), then timed in-process (median of --repeat). It also prints the
-time with an empty cache, for reference.
+pages, the search's answer), then timed in-process (median of --repeat): computed afresh each time
+(the comparison of the two finished runs forgotten, both jobs still cached), and as a repeat view
+(that comparison kept for a minute). It also prints the time with an empty cache, for reference.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard import create_app  # noqa: E402
 from dashboard.config import Settings  # noqa: E402
+from dashboard.web.lastgood import Kept  # noqa: E402
 from scripts.benchmark import KEY, ORG, WS, FakePlatform, big_sft_job, job_payload  # noqa: E402
 
 FAILED_ID = "b1b1b1b1-0000-4000-8000-0000000000f1"
@@ -72,19 +74,24 @@ def main() -> int:
         start = time.perf_counter()
         body = ask()
         cold = time.perf_counter() - start
-        times = []
+        fresh, repeat = [], []
         for _ in range(args.repeat):
+            app.extensions["lastgood"].views = Kept()  # forget the comparison, keep the jobs and the search
             start = time.perf_counter()
             ask()
-            times.append(time.perf_counter() - start)
+            fresh.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            ask()
+            repeat.append(time.perf_counter() - start)
         lists = sum(r.path.endswith("/training/jobs") for r in fake.requests_to("/training/jobs"))
     assert 'data-testid="lastgood-link"' in body and 'data-verdict="left"' in body, body
-    warm = statistics.median(times)
+    warm, again = statistics.median(fresh), statistics.median(repeat)
     print(f"lastgood fragment, failed {args.steps:,}-step job vs {args.steps:,}-step good run:")
-    print(f"  cached (median of {args.repeat}): {warm * 1000:.0f} ms  (target <= 300 ms: "
-          f"{'met' if warm <= 0.3 else 'NOT met'})")
+    print(f"  both jobs cached, compared afresh (median of {args.repeat}): {warm * 1000:.0f} ms  "
+          f"(target <= 300 ms: {'met' if warm <= 0.3 else 'NOT met'})")
+    print(f"  repeat view, the comparison kept (median of {args.repeat}): {again * 1000:.1f} ms")
     print(f"  empty cache (first view, reads and parses both jobs and the list): {cold * 1000:.0f} ms")
-    print(f"  list pages read for {args.repeat + 1} views: {lists}")
+    print(f"  list pages read for {2 * args.repeat + 1} views: {lists}")
     return 0 if warm <= 0.3 else 1
 
 

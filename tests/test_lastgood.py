@@ -296,7 +296,12 @@ class CountingSource(StaticSource):
     def __init__(self, jobs: dict[str, tuple[dict[str, Any], list[Any]]]) -> None:
         super().__init__(jobs)
         self.list_reads = 0
+        self.reads: list[str] = []
         self.fail = False
+
+    def get_job(self, org: str, workspace: str, job_id: str) -> dict[str, Any]:
+        self.reads.append(job_id)
+        return super().get_job(org, workspace, job_id)
 
     def list_jobs(self, org: str, workspace: str, **kwargs: Any) -> dict[str, Any]:
         self.list_reads += 1
@@ -313,7 +318,7 @@ def two_runs() -> dict[str, tuple[dict[str, Any], list[Any]]]:
     return {j["id"]: (j, []) for j in (good, failed)}
 
 
-def test_the_job_list_is_read_once_a_minute_per_job_not_once_a_view():
+def test_the_list_and_the_good_run_are_read_once_a_minute_per_job_not_once_a_view():
     source = CountingSource(two_runs())
     app = create_app(Settings("demo"), source)
     clock = [0.0]
@@ -321,10 +326,10 @@ def test_the_job_list_is_read_once_a_minute_per_job_not_once_a_view():
     client = app.test_client()
     for _ in range(5):
         assert 'data-testid="lastgood-link"' in fragment(client, ID.format(2)).get_data(as_text=True)
-    assert source.list_reads == 1
+    assert source.list_reads == 1 and source.reads.count(ID.format(1)) == 1  # compared once
     clock[0] = lastgood.SEARCH_SECONDS + 1
     fragment(client, ID.format(2))
-    assert source.list_reads == 2
+    assert source.list_reads == 2 and source.reads.count(ID.format(1)) == 2
 
 
 def test_a_list_that_cannot_be_read_gives_a_muted_line_never_an_error_page():

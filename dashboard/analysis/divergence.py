@@ -35,6 +35,7 @@ BOUND_Z = 6.0  # standard errors of the window's median: false alarms below 1e-6
 PERSIST = 3  # windows in a row beyond the bound
 MIN_SHARED = 8  # shared finite points below which nothing is claimed
 NOISE_BLOCK = 200  # points per block of the noise estimate
+NOISE_SAMPLE = 1000  # evenly spaced changes per block that the estimate reads
 MIN_GAP = 0.02  # a 2 % gap (or 2 % of the good run's typical size) is never "left it"
 MAD_TO_SIGMA = 1.4826
 MEDIAN_SE = 1.2533  # the standard error of a median, in units of sigma / sqrt(w)
@@ -100,6 +101,7 @@ def local_noise(steps: np.ndarray, n: int) -> np.ndarray:
     size = max(NOISE_BLOCK, n // 50)
     blocks = max(1, len(steps) // size)
     usable = steps[: blocks * size].reshape(blocks, size) if len(steps) >= size else steps[None, :]
+    usable = usable[:, :: max(1, usable.shape[1] // NOISE_SAMPLE)]  # a MAD needs no more than that
     centre = np.median(usable, axis=1, keepdims=True)
     sigma = MAD_TO_SIGMA * np.median(np.abs(usable - centre), axis=1) / math.sqrt(2)
     per_point = np.repeat(sigma, size)

@@ -3,7 +3,8 @@ Retry started here (so a retried run is compared with the run it was retried fro
 
 The search reads the job list (pages of 100, at most MAX_PAGES of them, through the app's cached
 source) and keeps only its answer: the few runs it names, without their metrics. So a workspace
-of 10,000 jobs costs at most MAX_PAGES list reads per job and minute, however many people look.
+of 10,000 jobs costs at most MAX_PAGES list reads per job and minute, however many people look;
+the comparison of two 10^6-step runs is likewise made once a minute per job.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class Searches:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.answers: Kept[Baseline] = Kept(clock)
         self.retried_from: Kept[str] = Kept(clock)
+        # The comparison itself, a minute per job, status and poll: a running 10^6-step job costs
+        # one comparison a minute however many watch it (its warning is at most a minute late).
+        self.views: Kept[tuple[str, LastGoodView]] = Kept(clock)
 
 
 def kept() -> Searches:
@@ -130,6 +134,10 @@ def part(memo: Searches, source: JobSource, org: str, workspace: str, job: Job,
     found = search(memo, source, org, workspace, job)
     if found is UNREADABLE:
         return unreadable(job, poll_url)
+    key = (source.cache_scope, org, workspace, f"{job.id} {job.status} {poll_url}")
+    done = memo.views.get(key)
+    if done is not None and found.good is not None and done[0] == found.good.id:
+        return done[1]
     good = None
     if found.good is not None:
         try:
@@ -139,8 +147,11 @@ def part(memo: Searches, source: JobSource, org: str, workspace: str, job: Job,
             return unreadable(job, poll_url)
     urls = {run.id: url_of(run.id) for run in (*found.failed, *([found.good] if found.good else []))}
     try:
-        return lastgood_view(job, found, good, urls, url_of(job.id), poll_url)
+        view = lastgood_view(job, found, good, urls, url_of(job.id), poll_url)
     except Exception:  # hostile data the rule did not foresee: say nothing rather than break the card
         log.exception("comparing job %s with its last good run failed", job.id)
         return unreadable(job, poll_url, "The comparison with the last good run could not be computed; "
                           "the error is in the dashboard's log.")
+    if good is not None:
+        memo.views.put(key, (good.id, view), SEARCH_SECONDS)
+    return view
