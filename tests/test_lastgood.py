@@ -377,3 +377,19 @@ def test_a_hostile_good_run_is_shown_as_text_or_not_at_all(case):
 def test_a_completed_job_page_loads_no_lastgood_part(demo):
     page = demo.get(f"{JOBS}/{SFT_OLD_ID}").get_data(as_text=True)
     assert 'id="lastgood' not in page
+
+
+def test_a_running_job_already_behind_shows_the_warning_when_watched_and_nothing_otherwise():
+    jobs = two_runs()
+    running = dict(jobs[ID.format(2)][0], status="running",
+                   metrics={"steps": list(range(1, 1_501)), "train/loss": list(blown_up(1_500, 1_200))})
+    jobs[ID.format(2)] = (running, [])
+    jobs[ID.format(3)] = (dict(running, id=ID.format(3), metrics=two_runs()[ID.format(1)][0]["metrics"]), [])
+    client = static_app(jobs).test_client()
+    behind = client.get(f"{JOBS}/{ID.format(2)}/lastgood?watch=1", headers={"HX-Request": "true"})
+    assert behind.status_code == 200  # still running: it keeps polling
+    text = behind.get_data(as_text=True)
+    assert 'data-testid="lastgood-behind"' in text and 'role="alert"' in text
+    assert f'hx-get="{JOBS}/{ID.format(2)}/lastgood?watch=1" hx-trigger="every 60s"' in text
+    on_track = client.get(f"{JOBS}/{ID.format(3)}/lastgood?watch=1", headers={"HX-Request": "true"})
+    assert "lastgood-behind" not in on_track.get_data(as_text=True)

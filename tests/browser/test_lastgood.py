@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard.sources.demo import ATTEMPT_ID, FAILED_ID, GOOD_ID, NAN_ID, UNRELATED_ID
+from dashboard.sources.demo import ATTEMPT_ID, FAILED_ID, GOOD_ID, NAN_ID, STALLED_ID, UNRELATED_ID
 from dashboard.sources.demo_failures import NAN_CLIMB, NAN_LAST
 from tests.browser.conftest import SCOPE, Server
 from tests.browser.test_triage import on_first_screen
@@ -71,3 +71,19 @@ def test_a_failed_run_with_nothing_to_compare_keeps_its_cause_and_claims_nothing
     expect(part.locator("li[data-series]")).to_have_count(0)
     on_first_screen(page, page.get_by_test_id("triage-error"))
     on_first_screen(page, page.get_by_test_id("triage-first-error"))
+
+
+def test_the_summary_of_a_running_job_polls_around_the_part_without_reloading_it(
+    page: Page, server: Server
+) -> None:
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/lastgood" in r.url else None)
+    page.goto(server.job_url(STALLED_ID))
+    part = page.get_by_test_id("lastgood")
+    expect(part).to_contain_text("No earlier completed run")
+    for _ in range(2):  # two polls of the summary re-render the card around the part
+        with page.expect_response(lambda r: r.url.endswith(f"{STALLED_ID}/summary")):
+            pass
+        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
+        expect(part).to_contain_text("No earlier completed run")
+    assert len(asked) == 1, asked  # hx-preserve kept it: loaded once, then every 60 s on its own
