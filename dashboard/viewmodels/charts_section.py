@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from dashboard.models import Job
 from dashboard.viewmodels import charts, figures
 from dashboard.viewmodels.chart_controls import (
@@ -55,6 +57,7 @@ class OtherCharts:
     options: ChartOptions
     plans: dict[str, charts.Plan] = field(default_factory=dict)
     x_axis: XAxis | None = None
+    axes: dict[str, np.ndarray | None] = field(default_factory=dict)  # its step axes, read once
 
     def __post_init__(self) -> None:
         job = self.compared.job
@@ -67,7 +70,7 @@ class OtherCharts:
         job, plan = self.compared.job, self.plans.get(chart_id)
         if job is None or plan is None or not plan.keys:
             return None
-        chart = charts.chart_for(job, plan)
+        chart = charts.chart_for(job, plan, self.axes)
         chart = self.x_axis.apply(chart) if self.x_axis is not None else chart
         return figures.Overlay(self.compared.id, self.compared.label, chart, self.compared.color)
 
@@ -137,7 +140,7 @@ def chart_cards(job: Job, options: ChartOptions, x_axis: XAxis | None, markers: 
             drawn = chart.series or overlays
             yield ChartCard(chart, figures.render(
                 chart, x0, x1, smooth=options.smooth, logy=options.logy, marks=marks, own=own,
-                others=overlays) if drawn else None, kept)
+                others=overlays, compared=len(compared)) if drawn else None, kept)
         except Exception:
             log.exception("chart %s of job %s failed", plan.title, job.id)
             yield ChartCard(charts.Chart(plan.testid, plan.title, (), "This chart could not be drawn; "
@@ -165,5 +168,5 @@ def zoomed(job: Job, options: ChartOptions, chart_id: str, x0: float | None, x1:
     if not chart.series and not overlays:
         return None
     return figures.zoom_json(chart, x0, x1, budget=2 * pixels, smooth=options.smooth, logy=options.logy,
-                             own=own, others=overlays)
+                             own=own, others=overlays, compared=len(compared))
 

@@ -174,15 +174,17 @@ def flat_range(chart: Chart) -> dict[str, list[float]]:
 def render(chart: Chart, x0: float | None = None, x1: float | None = None,
            budget: int = DEFAULT_POINTS, *, smooth: float = 0.0, logy: bool = False,
            marks: dict[str, list[dict[str, object]]] | None = None, own: str = "",
-           others: Sequence[Overlay] = ()) -> Rendered:
+           others: Sequence[Overlay] = (), compared: int = 0) -> Rendered:
     """The figure of a chart over [x0, x1] (all of it by default), about `budget` points a trace.
 
     Each bucket keeps its min and max; one holding a gap keeps a third point to break the line.
     `smooth` draws each series' EMA (computed on the whole series) over its faint raw line;
     `logy` makes the y-axis logarithmic. With both x0 and x1 the figure opens on that range.
     `marks` adds layout shapes and annotations (the triage's anomaly markers). `others` are
-    compared jobs' charts, drawn the same way in their own colours (`own` names this job then).
+    compared jobs' charts, drawn the same way in their own colours (`own` names this job then);
+    `compared` counts every compared job, those not drawn this time (a poll) too.
     """
+    compared = max(compared, len(others))
     budget = max(100, min(budget, MAX_POINTS))
     traces: list[go.Scatter] = []
     counts: list[tuple[int, int, int]] = []
@@ -191,7 +193,7 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
         shown = total = bad = 0
         for i, item in enumerate(item_chart.series):
             smoothed = ema(item.y, smooth) if smooth else None
-            more, s, t, b = series_traces(item, style_of(item, i, color, label, owner, bool(others)),
+            more, s, t, b = series_traces(item, style_of(item, i, color, label, owner, compared > 0),
                                           chart.markers, x0, x1, budget, smoothed)
             traces += more
             shown, total, bad = shown + s, total + t, bad + b
@@ -201,11 +203,12 @@ def render(chart: Chart, x0: float | None = None, x1: float | None = None,
     zoomed = {"range": [x0, x1], "autorange": False} if x0 is not None and x1 is not None else {}
     y_axis = {"type": "log"} if logy else flat_range(chart)
     entries = sum(t.showlegend is not False for t in traces)
-    below = 22 * entries if others else 0  # compared: one legend line per job and series, under the plot
+    widest = max([len(chart.series), *(len(o.chart.series) for o in others), 1])
+    below = 22 * (1 + compared) * widest if compared else 0  # a legend line per job and series
     fig = go.Figure(data=traces, layout={
         "uirevision": "keep", "height": 240 + below, "margin": {"l": 56, "r": 12, "t": 8, "b": 40 + below},
-        "showlegend": entries > 1,
-        "legend": {"orientation": "h", "y": -0.3} if not others else {
+        "showlegend": entries > 1 or compared > 0,
+        "legend": {"orientation": "h", "y": -0.3} if not compared else {
             "orientation": "h", "yanchor": "top", "y": -60 / 192, "font": {"size": 11}},
         "xaxis": {"title": {"text": x_label}, **zoomed}, "yaxis": {"exponentformat": "e", **y_axis},
         "hovermode": "x unified", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
@@ -232,8 +235,10 @@ def control_notes(chart: Chart, smooth: float, logy: bool) -> tuple[str, ...]:
 
 
 def zoom_json(chart: Chart, x0: float | None, x1: float | None, budget: int, *,
-              smooth: float = 0.0, logy: bool = False, own: str = "", others: Sequence[Overlay] = ()) -> str:
+              smooth: float = 0.0, logy: bool = False, own: str = "", others: Sequence[Overlay] = (),
+              compared: int = 0) -> str:
     """The traces and badges of a chart over a zoomed x range, for js/zoom.js."""
-    rendered = render(chart, x0, x1, budget, smooth=smooth, logy=logy, own=own, others=others)
-    runs = {"runs": {run.job_id: run.badge for run in rendered.runs}} if others else {}
+    rendered = render(chart, x0, x1, budget, smooth=smooth, logy=logy, own=own, others=others,
+                      compared=compared)
+    runs = {"runs": {run.job_id: run.badge for run in rendered.runs}} if compared or others else {}
     return json.dumps({"data": json.loads(rendered.figure)["data"], "badge": rendered.badge, **runs})

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
 from dashboard.models import Job
 from dashboard.sources import JobSource, SourceError, gather, read_jobs
@@ -20,10 +20,8 @@ from dashboard.viewmodels.figures import COLORS
 from dashboard.viewmodels.pane import Comparison
 from dashboard.web import current
 
-REMEMBERED = 512  # finished compared jobs remembered (each a name, a status and its scalars)
+REMEMBERED = 512  # finished compared jobs remembered per app (each a name, a status and its scalars)
 LIST_PAGE = 100
-_finished: OrderedDict[tuple[str, str, str, str], cmp.Run] = OrderedDict()
-_lock = Lock()
 
 
 def requested(job_id: str) -> cmp.CompareRequest:
@@ -46,21 +44,32 @@ class Found:
     failed: set[str] = field(default_factory=set)  # could not be read: not compared
 
 
-def remembered(key: tuple[str, str, str, str]) -> cmp.Run | None:
-    """A finished compared job read before (by this viewer's credentials)."""
-    with _lock:
-        found = _finished.get(key)
-        if found is not None:
-            _finished.move_to_end(key)
-        return found
+class Finished:
+    """Finished compared jobs as the strip shows them, by (credentials, org, workspace, id)."""
+
+    def __init__(self) -> None:
+        self.runs: OrderedDict[tuple[str, str, str, str], cmp.Run] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: tuple[str, str, str, str]) -> cmp.Run | None:
+        """A finished compared job read before (with the same credentials)."""
+        with self.lock:
+            found = self.runs.get(key)
+            if found is not None:
+                self.runs.move_to_end(key)
+            return found
+
+    def keep(self, key: tuple[str, str, str, str], run: cmp.Run) -> None:
+        """Remember a finished job, forgetting the oldest past REMEMBERED."""
+        with self.lock:
+            self.runs[key] = run
+            while len(self.runs) > REMEMBERED:
+                self.runs.popitem(last=False)
 
 
-def remember(key: tuple[str, str, str, str], run: cmp.Run) -> None:
-    """Keep a finished compared job's strip entry, forgetting the oldest past REMEMBERED."""
-    with _lock:
-        _finished[key] = run
-        while len(_finished) > REMEMBERED:
-            _finished.popitem(last=False)
+def finished() -> Finished:
+    """This app's finished compared jobs."""
+    return current_app.extensions.setdefault("dashboard.compare", Finished())
 
 
 def attempt(source: JobSource, org: str, workspace: str, job_id: str) -> Job | SourceError:
@@ -79,10 +88,10 @@ def read(org: str, workspace: str, ids: Sequence[str], whole: Collection[str] | 
     if not ids:
         return found
     source = current.source()  # resolved here: the reads run on other threads
-    scope = source.cache_scope
+    scope, memory = source.cache_scope, finished()
     wanted = []
     for job_id in ids:
-        known = remembered((scope, org, workspace, job_id))
+        known = memory.get((scope, org, workspace, job_id))
         if (whole is None or job_id in whole) or (known is None and others):
             wanted.append(job_id)
         elif known is not None:
@@ -96,7 +105,7 @@ def read(org: str, workspace: str, ids: Sequence[str], whole: Collection[str] | 
         found.jobs[job_id] = result
         found.runs[job_id] = cmp.run_of(result, job_id)
         if result.terminal:
-            remember((scope, org, workspace, job_id), found.runs[job_id])
+            memory.keep((scope, org, workspace, job_id), found.runs[job_id])
     return found
 
 

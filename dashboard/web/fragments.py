@@ -39,7 +39,7 @@ from dashboard.viewmodels.artifacts import artifacts_view
 from dashboard.viewmodels.chart_controls import ChartOptions, parse_options, settle
 from dashboard.viewmodels.charts_section import charts_view, zoomed
 from dashboard.viewmodels.logs import LogFilter, parse_filter
-from dashboard.viewmodels.pane import summary_part
+from dashboard.viewmodels.pane import Comparison, summary_part
 from dashboard.web import compare, current, lastgood
 from dashboard.web.pages import JOB, validate_path
 
@@ -185,15 +185,21 @@ def last_good(org: str, workspace: str, job_id: str) -> Response | str:
                            watch=False)
 
 
+def charts_comparison(org: str, workspace: str, job: Job, job_id: str) -> Comparison:
+    """The compared jobs the charts draw: all of them, or on a poll (`live=`) only those it names
+    (the others had finished, and the browser keeps what it drew of them)."""
+    live = request.args.get("live")
+    whole = None if live is None else set(live.split(","))
+    return compare.comparison(org, workspace, job, job_id, whole, others=live is None)
+
+
 @bp.get(JOB + "/charts")
 def charts(org: str, workspace: str, job_id: str) -> Response:
     """The charts section, for js/charts.js to merge into the plots on screen. With `compare`,
     each compared job's traces too; with `live` (a poll), only those of the compared jobs it
     names are read and sent (the others had finished: the browser keeps what it drew)."""
     job = read_job(org, workspace, job_id)
-    live = request.args.get("live")
-    whole = None if live is None else set(live.split(","))
-    comparison = compare.comparison(org, workspace, job, job_id, whole, others=live is None)
+    comparison = charts_comparison(org, workspace, job, job_id)
     view = charts_view(job, current.job_url(org, workspace, job_id), chart_options(job),
                        compared=comparison.charts, own=comparison.own)
     return polled("_charts.html", job.terminal, charts=view)
@@ -202,10 +208,10 @@ def charts(org: str, workspace: str, job_id: str) -> Response:
 @bp.get(JOB + "/charts/zoom")
 def chart_zoom(org: str, workspace: str, job_id: str) -> Response:
     """One chart's traces over an x range at full resolution within the point budget (with
-    `compare`, every compared job's traces of that chart as well)."""
+    `compare`, every compared job's traces of that chart as well; with `live`, as `charts`)."""
     job = read_job(org, workspace, job_id)
     wanted = request.args.get("chart", "")
-    comparison = compare.comparison(org, workspace, job, job_id)
+    comparison = charts_comparison(org, workspace, job, job_id)
     body = zoomed(job, chart_options(job), wanted, finite_arg("x0"), finite_arg("x1"),
                   request.args.get("px", 600, type=int) or 600, comparison.charts, comparison.own)
     if body is None:

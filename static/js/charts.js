@@ -81,28 +81,39 @@ export function startCharts() {
 
 // ---- polling: a fresh charts section is merged into the one on screen --------------------------
 // Plots are updated in place with Plotly.react (uirevision keeps the user's zoom); new or
-// changed charts swap in.
-function mergeCharts(current, fresh) {
+// changed charts swap in. Compared runs that had finished were not sent again: their traces
+// and badges stay (`kept`). Returns false when the section must be fetched whole instead.
+function mergeCharts(current, fresh, kept) {
   const freshCharts = fresh.querySelectorAll("figure.chart");
   const currentCharts = current.querySelectorAll("figure.chart");
   const sameSet = freshCharts.length === currentCharts.length &&
     Array.from(freshCharts).every((f, i) => currentCharts[i].dataset.chartId === f.dataset.chartId);
-  if (!sameSet) { swapIn(current, fresh); return; }
-  freshCharts.forEach((f, i) => mergeChart(currentCharts[i], f));
+  if (!sameSet && kept.size) return false;  // a new chart: it needs every run's traces
+  if (!sameSet) { swapIn(current, fresh); return true; }
+  freshCharts.forEach((f, i) => mergeChart(currentCharts[i], f, kept));
+  if (fresh.dataset.compare) current.dataset.compareLive = fresh.dataset.compareLive || "";
   if (fresh.dataset.terminal) current.dataset.terminal = "true";
+  return true;
 }
 
-function mergeChart(c, f) {
+function mergeChart(c, f, kept) {
   const freshPlot = f.querySelector(".plot[data-figure]");
   const plot = c.querySelector(".plot");
-  if (!freshPlot || !plot || !plot.data) { swapIn(c, f); return; }
+  if (!freshPlot || !plot || !plot.data) {
+    if (!kept.size || (freshPlot && !plot)) swapIn(c, f);  // never drop the kept runs' traces
+    return;
+  }
   c.dataset.series = f.dataset.series;
-  if (zoomedRange(plot)) { fetchRange(plot, zoomedRange(plot)); return; }  // keep the zoom at full resolution
+  if (zoomedRange(plot)) { fetchRange(plot, zoomedRange(plot), true); return; }  // keep the zoom at full resolution
   const figure = JSON.parse(freshPlot.dataset.figure);
-  quietly(plot, () => window.Plotly.react(plot, figure.data, themeLayout(figure.layout), PLOT_CONFIG));
+  const data = figure.data.concat(keptTraces(plot, kept));
+  quietly(plot, () => window.Plotly.react(plot, data, themeLayout(figure.layout), PLOT_CONFIG));
   const badge = f.querySelector("[data-testid=chart-badge]");
   const oldBadge = c.querySelector("[data-testid=chart-badge]");
   if (badge && oldBadge) oldBadge.replaceWith(badge);
+  f.querySelectorAll("[data-testid=chart-badge-compare]:not([data-kept])").forEach((run) => {
+    c.querySelector(`[data-testid=chart-badge-compare][data-job="${CSS.escape(run.dataset.job)}"]`)?.replaceWith(run);
+  });
 }
 
 function pollCharts() {

@@ -44,15 +44,17 @@ def test_retry_on_a_finished_job_opens_a_new_queued_job(page: Page, server: Serv
     expect(page.get_by_test_id("confirm-retry")).to_be_visible()
     page.get_by_test_id("confirm-retry-submit").click()
 
-    expect(page).not_to_have_url(re.compile(re.escape(CANCELLED_ID)))
-    expect(page).to_have_url(re.compile(re.escape(server.url(SCOPE)) + r"/[0-9a-f-]{36}$"))
-    new_id = page.url.rsplit("/", 1)[1]
+    # The new job opens compared with the original (`?compare=`).
+    expect(page).to_have_url(re.compile(re.escape(server.url(SCOPE)) + r"/[0-9a-f-]{36}\?compare="
+                                        + re.escape(CANCELLED_ID) + "$"))
+    new_id = page.url.split("?")[0].rsplit("/", 1)[1]
     assert new_id != CANCELLED_ID
     expect(page.get_by_test_id("job-status")).to_have_text("queued")
     expect(page.get_by_test_id("job-name")).to_have_text("phishing-triage-sft")
     expect(page.get_by_role("status").filter(has_text=new_id)).to_be_visible()
     expect(page.get_by_test_id("action-cancel")).to_be_visible()
     expect(page.get_by_test_id("action-retry")).to_have_count(0)
+    expect(page.get_by_test_id("compare-run")).to_have_attribute("data-job-id", CANCELLED_ID)
 
     # The original job is untouched.
     page.goto(server.job_url(CANCELLED_ID))
