@@ -114,14 +114,17 @@ def test_steps_are_aligned_when_the_runs_logged_different_steps():
     assert found is not None and found.side == 1 and 5_990 <= found.step <= 6_030
 
 
-@pytest.mark.parametrize("case", ["strings inside", "epochs against steps", "steps out of order",
-                                  "too few points", "lengths differ", "no shared steps"])
+@pytest.mark.parametrize("case", ["strings inside", "epochs against steps", "epochs only",
+                                  "steps out of order", "too few points", "lengths differ",
+                                  "no shared steps"])
 def test_what_cannot_be_put_on_one_axis_gives_no_claim(case):
-    good = loss(noisy(1_000, 1))
+    good = loss(noisy(1_000, 1)) if case != "epochs only" else series(
+        {"epochs": list(range(1_000)), "loss": list(noisy(1_000, 1))}, "loss")
     run = {
         "strings inside": lambda: loss([*noisy(999, 2), "oops"]),
         "epochs against steps": lambda: series({"epochs": list(range(1_000)), "loss": list(noisy(1_000, 2))},
                                                "loss"),
+        "epochs only": lambda: series({"epochs": list(range(1_000)), "loss": list(noisy(1_000, 2))}, "loss"),
         "steps out of order": lambda: loss(noisy(1_000, 2), [*range(2, 1_001), 1]),
         "too few points": lambda: loss(noisy(5, 2)),
         "lengths differ": lambda: series({"steps": list(range(1, 11)), "loss": list(noisy(1_000, 2))},

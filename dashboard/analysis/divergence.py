@@ -39,7 +39,7 @@ NOISE_SAMPLE = 1000  # evenly spaced changes per block that the estimate reads
 MIN_GAP = 0.02  # a 2 % gap (or 2 % of the good run's typical size) is never "left it"
 MAD_TO_SIGMA = 1.4826
 MEDIAN_SE = 1.2533  # the standard error of a median, in units of sigma / sqrt(w)
-STEP_LABELS = frozenset({"Step", "Epoch"})
+STEP_LABELS = frozenset({"Step"})  # what the sentences and the comparison's zoom are written in
 
 
 @dataclass(frozen=True)
