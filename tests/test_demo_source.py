@@ -11,8 +11,10 @@ import pytest
 from dashboard.models import Job, parse_logs
 from dashboard.sources import SourceError
 from dashboard.sources.demo import (
+    ATTEMPT_ID,
     CANCELLED_ID,
     FAILED_ID,
+    GOOD_ID,
     NAN_ID,
     NO_FINAL_ID,
     QUEUED_ID,
@@ -23,6 +25,7 @@ from dashboard.sources.demo import (
     SFT_NEW_ID,
     SFT_OLD_ID,
     STALLED_ID,
+    UNRELATED_ID,
     DemoSource,
     run_seconds_from_env,
     running_job_id,
@@ -31,7 +34,7 @@ from dashboard.sources.demo import (
 ORG, WS = "acme", "research"
 RUN = 60.0
 SAMPLE_IDS = (SFT_OLD_ID, SFT_NEW_ID, RL_TINKER_ID, RAY_RL_ID, FAILED_ID, QUEUED_ID, CANCELLED_ID,
-              NAN_ID, STALLED_ID, NO_FINAL_ID)
+              NAN_ID, STALLED_ID, NO_FINAL_ID, GOOD_ID, ATTEMPT_ID, UNRELATED_ID)
 
 
 class FakeClock:
@@ -93,8 +96,8 @@ def test_the_list_is_newest_first_and_pages_from_one(source):
 def test_the_list_filters_by_status(source):
     completed = source.list_jobs(ORG, WS, page=1, page_size=100, status="completed")
     assert {j["id"] for j in completed["items"]} == {SFT_OLD_ID, SFT_NEW_ID, RL_TINKER_ID, NO_FINAL_ID,
-                                                      RAY_RL_ID}
-    assert completed["total"] == 5
+                                                      RAY_RL_ID, GOOD_ID, UNRELATED_ID}
+    assert completed["total"] == 7
 
 
 def test_running_job_gains_steps_and_log_entries_as_the_clock_advances(source, clock):

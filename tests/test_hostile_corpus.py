@@ -26,7 +26,7 @@ PAGE = f"{JOBS}/{JOB_ID}"
 UPSTREAM_JOBS = f"{API_PREFIX}/org/acme/ws/research/training/jobs"
 FRAGMENTS = ("/summary", "/artifacts", "/logs?after=0", "/logs?after=0&final=1", "/charts",
              "/logs/earlier?before=5", "/logs?after=0&level=warning&q=a", "/logs/panel?q=a",
-             "/logs/earlier?before=5&around=2&level=info", "/charts?smooth=0.9&logy=1")
+             "/logs/earlier?before=5&around=2&level=info", "/charts?smooth=0.9&logy=1", "/lastgood")
 MEGABYTES = 3 * 2**20
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "poster", "data",
                             "background", "srcset"})

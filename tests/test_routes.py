@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from dashboard import create_app
 from dashboard.config import Settings
 from dashboard.sources.demo import (
+    ATTEMPT_ID,
     FAILED_ID,
     NAN_ID,
     QUEUED_ID,
@@ -83,14 +84,15 @@ def test_bare_job_link_redirects_to_the_full_job_url(client: FlaskClient) -> Non
 def test_job_list_shows_every_demo_job_with_the_banner(client: FlaskClient) -> None:
     html = client.get(JOBS).get_data(as_text=True)
     assert 'data-testid="demo-banner"' in html
-    assert html.count('data-testid="job-row"') == 11  # 10 sample jobs (5 failures) and the live one
+    # 13 sample jobs (5 failures for on call, 3 earlier runs of one of them) and the live one
+    assert html.count('data-testid="job-row"') == 14
     assert f'href="{JOBS}/{FAILED_ID}"' in html
 
 
 def test_job_list_search_matches_status_and_model(client: FlaskClient) -> None:
     failed = client.get(JOBS, query_string={"q": "failed"}).get_data(as_text=True)
-    assert failed.count('data-testid="job-row"') == 2
-    assert FAILED_ID in failed and NAN_ID in failed
+    assert failed.count('data-testid="job-row"') == 3
+    assert FAILED_ID in failed and NAN_ID in failed and ATTEMPT_ID in failed
     ray = client.get(JOBS, query_string={"q": "qwen2.5 ray"}).get_data(as_text=True)
     assert ray.count('data-testid="job-row"') == 1
     assert RAY_RL_ID in ray

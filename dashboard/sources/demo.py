@@ -18,6 +18,7 @@ from dashboard.config import DEMO_SCOPE
 from dashboard.models import CANCELLABLE_STATUSES, TERMINAL_STATUSES
 from dashboard.sources import LocalSource, SourceError, not_found, page_of
 from dashboard.sources.demo_failures import NAN_ID, NO_FINAL_ID, STALLED_ID, failure_jobs
+from dashboard.sources.demo_history import ATTEMPT_ID, GOOD_ID, UNRELATED_ID, history_jobs
 from dashboard.sources.demo_jobs import (
     CANCELLED_ID,
     FAILED_ID,
@@ -38,9 +39,11 @@ from dashboard.sources.demo_jobs import (
 )
 
 __all__ = [
+    "ATTEMPT_ID",
     "CANCELLED_ID",
     "DEFAULT_RUN_SECONDS",
     "FAILED_ID",
+    "GOOD_ID",
     "NAN_ID",
     "NO_FINAL_ID",
     "QUEUED_ID",
@@ -52,6 +55,7 @@ __all__ = [
     "SFT_NEW_ID",
     "SFT_OLD_ID",
     "STALLED_ID",
+    "UNRELATED_ID",
     "DemoSource",
     "run_seconds_from_env",
     "running_job_id",
@@ -117,7 +121,8 @@ class DemoSource(LocalSource):
         self._lock = threading.Lock()
         self._start = clock()
         self._static: dict[str, DemoJob] = {
-            d.job["id"]: d for d in (*sample_jobs(self._start), *failure_jobs(self._start))}
+            d.job["id"]: d for d in (*sample_jobs(self._start), *failure_jobs(self._start),
+                                     *history_jobs(self._start))}
         # (generation, start): generation g starts at start + (g - k) * run_seconds after the
         # last anchor (k, start); cancelling the live job anchors the next one at that moment.
         self._anchors: list[tuple[int, float]] = [(0, self._start)]

@@ -114,6 +114,7 @@ class SummaryView:
     poll_url: str | None  # polled while the job runs
     cancel_url: str
     retry_url: str
+    lastgood_url: str  # the triage card's "last good run" part, loaded by htmx (a plain link without)
     compare: CompareView | None = None  # the compare strip
     deltas: Deltas = NO_DELTAS  # the compared jobs' values beside each scalar tile
 
@@ -124,4 +125,4 @@ def summary_view(job: Job, base: str, now: datetime, oncall: OnCallView,
     poll = f"{base}/summary" + (f"?{compare.query}" if compare and compare.query else "")
     return SummaryView(job, summarize(job, now), scalars_view(job.metrics), oncall,
                        None if job.terminal else poll, f"{base}/cancel", f"{base}/retry",
-                       compare, deltas(job.metrics, runs))
+                       f"{base}/lastgood", compare, deltas(job.metrics, runs))

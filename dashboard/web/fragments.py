@@ -5,6 +5,8 @@ Under the job URL:
 - `artifacts` the Artifacts & refs card (every 10 s)
 - `logs?after=N` log entries from position N on, and the next poller (every 2 s)
 - `charts`    the charts section; js/charts.js updates plots in place so zoom survives (every 10 s)
+- `lastgood`  the triage card's "last good run" part (loaded once; a running job's every 60 s;
+              opened without htmx, a page of its own)
 A response for a terminal job carries HTTP 286, which tells htmx to stop polling.
 
 With `compare=<job_id>[,…]` (see web/compare.py), `summary` adds the compare strip and the tile
@@ -38,7 +40,7 @@ from dashboard.viewmodels.chart_controls import ChartOptions, parse_options, set
 from dashboard.viewmodels.charts_section import charts_view, zoomed
 from dashboard.viewmodels.logs import LogFilter, parse_filter
 from dashboard.viewmodels.pane import Comparison, summary_part
-from dashboard.web import compare, current
+from dashboard.web import compare, current, lastgood
 from dashboard.web.pages import JOB, validate_path
 
 bp = Blueprint("fragments", __name__)
@@ -167,6 +169,20 @@ def logs_span(org: str, workspace: str, job_id: str) -> Response:
     base = current.job_url(org, workspace, job_id)
     span = logs_panel.span_before(base, items, count_arg("before") or 0, keep)
     return polled("_logs_span.html", False, span=span)
+
+
+@bp.get(JOB + "/lastgood")
+def last_good(org: str, workspace: str, job_id: str) -> Response | str:
+    """Where this run left the last good run of its kind (web/lastgood.py finds it, once a minute)."""
+    job, watch = read_job(org, workspace, job_id), request.args.get("watch") == "1"
+    base = current.job_url(org, workspace, job_id)
+    view = lastgood.part(lastgood.kept(), current.source(), org, workspace, job,
+                         lambda other: current.job_url(org, workspace, other),
+                         None if job.terminal else f"{base}/lastgood" + ("?watch=1" if watch else ""))
+    if request.headers.get("HX-Request"):
+        return polled("_lastgood.html", job.terminal, lastgood=view, watch=watch)
+    return render_template("lastgood.html", org=org, workspace=workspace, job=job, back=base, lastgood=view,
+                           watch=False)
 
 
 def charts_comparison(org: str, workspace: str, job: Job, job_id: str,

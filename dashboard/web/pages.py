@@ -33,7 +33,7 @@ from dashboard.viewmodels.compare import compare_query
 from dashboard.viewmodels.joblist import PAGE_SIZE, list_page
 from dashboard.viewmodels.logs import parse_filter
 from dashboard.viewmodels.pane import job_pane, page_head
-from dashboard.web import compare, csrf, current
+from dashboard.web import compare, csrf, current, lastgood
 from dashboard.web.viewer import viewer
 
 bp = Blueprint("pages", __name__)
@@ -185,6 +185,7 @@ def job_action(org: str, workspace: str, job_id: str, action: str) -> Response |
               "warning")
         return redirect(back, code=303)
     if action == "retry" and result.id not in ("unknown", job_id) and valid_job_id(result.id):
+        lastgood.remember_retry(source, org, workspace, result.id, job_id)
         flash(f"Retry started a new job, {result.id}; it is compared with the original.", "info")
         return redirect(current.job_url(org, workspace, result.id) + "?" + compare_query([job_id]), code=303)
     flash("Cancellation requested." if action == "cancel" else "Retry requested.", "info")
