@@ -146,6 +146,7 @@ def is_column(value: Any) -> bool:
     return isinstance(value, list | Column)
 
 
+MAX_DERIVED = 4096  # results kept at most (each is small: a chart's ~2,000 points, a scan's answer)
 _derived: dict[tuple[Hashable, ...], Any] = {}
 _watched: set[int] = set()
 _derived_lock = threading.Lock()
@@ -165,6 +166,8 @@ def derived(arrays: tuple[np.ndarray, ...], params: Hashable, compute: Callable[
             return _derived[key]
     value = compute()
     with _derived_lock:
+        if len(_derived) >= MAX_DERIVED:
+            return value
         for array in arrays:
             if id(array) not in _watched:
                 _watched.add(id(array))

@@ -28,6 +28,7 @@ from benchmark import (  # noqa: E402
     Dashboard,
     big_sft_job,
     browser_times,
+    captured,
     get,
     kb,
     log_entries,
@@ -106,4 +107,5 @@ def report(steps: int, repeat: int, sizes: dict[str, int], times: dict[str, floa
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(captured(main, ROOT / "docs" / "BENCHMARKS.md", "compare", "Comparing runs",
+                      " ".join(["python", "scripts/bench_compare.py", *sys.argv[1:]])))

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from dashboard import create_app  # noqa: E402
 from dashboard.config import Settings  # noqa: E402
 from dashboard.web.lastgood import Kept  # noqa: E402
-from scripts.benchmark import KEY, ORG, WS, FakePlatform, big_sft_job, job_payload  # noqa: E402
+from scripts.benchmark import KEY, ORG, WS, FakePlatform, big_sft_job, captured, job_payload  # noqa: E402
 
 FAILED_ID = "b1b1b1b1-0000-4000-8000-0000000000f1"
 GOOD_ID = "b1b1b1b1-0000-4000-8000-0000000000a1"
@@ -96,4 +96,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(captured(main, ROOT / "docs" / "BENCHMARKS.md", "lastgood", "The last good run",
+                      " ".join(["python", "scripts/bench_lastgood.py", *sys.argv[1:]])))

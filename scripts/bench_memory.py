@@ -37,14 +37,24 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchmark import BIG_ID, KEY, ORG, SMALL_ID, WS, big_sft_job, free_port, log_entries, serve_fixed  # noqa: E402
+from scripts.benchmark import (  # noqa: E402
+    BIG_ID,
+    KEY,
+    ORG,
+    SMALL_ID,
+    WS,
+    big_sft_job,
+    free_port,
+    log_entries,
+    serve_fixed,
+    write_section,
+)
 from tests.fake_platform import FakePlatform  # noqa: E402
 
 PROCFILE_ARGS = ["--preload", "--workers", "2", "--worker-class", "gthread", "--threads", "8",
                  "--timeout", "60"]
 HX_GET = re.compile(r'hx-get="([^"]+)"')
 OK = {200, 286}  # 286: a fragment of a finished job telling htmx to stop polling
-MARK_START, MARK_END = "<!-- memory -->", "<!-- /memory -->"
 
 
 def rss_mb(pid: int) -> float:
@@ -235,22 +245,14 @@ def main() -> int:
         print("\n".join(held + crowd))
         return 0
     text = "\n".join([
-        MARK_START, "", "## Memory of big jobs", "",
+        "## Memory of big jobs", "",
         f"Made by `python scripts/bench_memory.py{' --small' if args.small else ''}` "
         f"({steps:,}-step jobs, 8 series, {size / 1e6:,.0f} MB of JSON each). "
         "Resident memory is VmRSS from /proc.", "",
         "| one gunicorn worker, four jobs in turn | VmRSS |", "|---|---|", *held, "",
-        "| the Procfile's gunicorn (2 workers, --preload) | measured |", "|---|---|", *crowd, "",
-        MARK_END])
+        "| the Procfile's gunicorn (2 workers, --preload) | measured |", "|---|---|", *crowd])
     print(text)
-    out = Path(args.out)
-    current = out.read_text(encoding="utf-8") if out.exists() else ""
-    if MARK_START in current:
-        end = current.index(MARK_END) + len(MARK_END)
-        current = current[: current.index(MARK_START)] + text + current[end:]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text + "\n"
-    out.write_text(current, encoding="utf-8")
+    write_section(Path(args.out), "memory", text)
     return 0
 
 

@@ -12,13 +12,16 @@ docs/BENCHMARKS.md (or --out). Timings are medians; ratios compare numbers from 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import gzip
 import http.client
+import io
 import math
 import os
 import platform
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -521,6 +524,31 @@ def run(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
+SECTION = re.compile(r"<!-- (\w+) -->.*?<!-- /\1 -->", re.S)
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    """Put `text` into BENCHMARKS.md between `<!-- name -->` markers (replaced, else appended)."""
+    block = f"<!-- {name} -->\n{text.strip()}\n<!-- /{name} -->"
+    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    found = [m for m in SECTION.finditer(current) if m.group(1) == name]
+    if found:
+        current = current[: found[0].start()] + block + current[found[0].end():]
+    else:
+        current = current.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(current, encoding="utf-8")
+
+
+def captured(run: Callable[[], int], path: Path, name: str, title: str, command: str) -> int:
+    """Run a benchmark that prints its figures, and keep what it printed as a section."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = run()
+    sys.stdout.write(buffer.getvalue())
+    write_section(path, name, f"## {title}\n\nMade by `{command}`:\n\n```\n{buffer.getvalue().strip()}\n```")
+    return code
+
+
 def kb(size: float) -> str:
     """Bytes as KB (1 KB = 1,000 bytes)."""
     return f"{size / 1000:,.1f} KB"
@@ -569,8 +597,11 @@ def main() -> int:
             "`go.Figure(...).to_json()`.\n\n"
             f"{table(rows)}\n")
     print("\n" + text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text, encoding="utf-8")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    kept = "".join(f"\n{m.group(0)}\n" for m in SECTION.finditer(out.read_text(encoding="utf-8"))) \
+        if out.exists() else ""  # the other scripts' sections (memory, compare, lastgood) stay
+    out.write_text(text + kept, encoding="utf-8")
     return 0
 
 

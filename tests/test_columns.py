@@ -93,3 +93,12 @@ def test_derived_values_of_a_writeable_array_are_never_remembered():
     for _ in range(2):
         derived((array,), "sum", lambda: calls.append(1))
     assert len(calls) == 2
+
+
+def test_derived_values_stop_being_kept_past_the_bound(monkeypatch):
+    monkeypatch.setattr(columns, "MAX_DERIVED", len(columns._derived))
+    read = column([1.0, 2.0])
+    calls = []
+    for _ in range(2):
+        assert derived((read.y,), "n", lambda: calls.append(1) or 2) == 2
+    assert len(calls) == 2  # computed each time, never kept
