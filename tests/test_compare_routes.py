@@ -154,7 +154,8 @@ def test_a_poll_sends_only_the_live_jobs_traces_and_marks_the_kept_ones(client: 
 def test_the_summary_poll_keeps_the_comparison_in_its_url(client: FlaskClient) -> None:
     html = text(client, f"{PAGE}?compare={OLD}")
     assert f'hx-get="{PAGE}/summary?compare={OLD}"' in html
-    assert 'data-testid="compare-strip"' in text(client, f"{PAGE}/summary?compare={OLD}")
+    polled = text(client, f"{PAGE}/summary?compare={OLD}")
+    assert 'data-testid="tile-delta"' in polled and "compare-strip" not in polled  # the strip stays put
 
 
 def test_a_zoom_refetches_every_compared_trace(client: FlaskClient) -> None:

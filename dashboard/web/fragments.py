@@ -9,8 +9,8 @@ Under the job URL:
               opened without htmx, a page of its own)
 A response for a terminal job carries HTTP 286, which tells htmx to stop polling.
 
-With `compare=<job_id>[,…]` (see web/compare.py), `summary` adds the compare strip and the tile
-deltas, and `charts` / `charts/zoom` draw each compared job's traces too.
+With `compare=<job_id>[,…]` (see web/compare.py), `summary` adds the tile deltas, and `charts` /
+`charts/zoom` draw each compared job's traces too (the compare strip is the page's own).
 
 Asked for on demand: `compare/find` (the "add a run" results), `charts/zoom` (one chart's x range
 at full resolution), `logs/earlier`
