@@ -36,7 +36,7 @@ PREFIX = "dashboard:cache:v1:"
 INDEX, SIZES = PREFIX + "index", PREFIX + "sizes"  # entry -> expiry (ms), entry -> bytes
 TIMEOUT = 0.5  # seconds for one Redis command or connect (the URL's socket_timeout overrides)
 LOCK_SECONDS = 5.0  # a crashed holder's lock lapses after this; a slower read lets one more in
-POLL = 0.02  # seconds between a waiter's looks for the holder's result
+POLL = 0.005  # seconds between a waiter's looks for the holder's result (a GET of a missing key is cheap)
 RETRY_AFTER = 1.0  # while Redis is down, one read a second (per process) tries it again
 DEFAULT_BUDGET = 256 * 2**20
 
