@@ -12,7 +12,15 @@ const CHART_POLL_MS = 10000;
 // The server's figures have transparent backgrounds and no colours for text, axes or grid:
 // they are read from the page's CSS variables when a chart is drawn, and again when the
 // system switches between light and dark.
+// Read once per theme: reading computed styles after a chart was drawn makes the browser lay the
+// whole page out again, once per chart.
+let theme = null;
 function themeUpdate() {
+  theme ||= readTheme();
+  return theme;
+}
+
+function readTheme() {
   const style = window.getComputedStyle(document.documentElement);
   const css = (name) => style.getPropertyValue(name).trim();
   const fg = css("--fg"), muted = css("--muted"), line = css("--line");
@@ -42,6 +50,7 @@ function themeLayout(layout) {
 
 export function watchTheme() {
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    theme = null;
     document.querySelectorAll(".plot.js-plotly-plot").forEach((plot) => window.Plotly.relayout(plot, themeUpdate()));
   });
 }
