@@ -56,7 +56,7 @@ soak: setup
 # The shared cache under load: one instance without Redis, then two behind one Redis (and Redis
 # stopped for 20 s mid-run); writes its section of docs/RELIABILITY.md.
 soak-redis: setup
-	$(BIN)/python scripts/soak.py --redis $(ARGS)
+	$(BIN)/python scripts/soak_redis.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

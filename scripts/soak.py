@@ -720,7 +720,8 @@ def write_section(path: Path, text: str, start: str = START, end: str = END) -> 
     path.write_text(f"{head}{start}\n{text}{end}{tail}", encoding="utf-8")
 
 
-def main() -> int:
+def arguments() -> argparse.Namespace:
+    """The soak's options (scripts/soak_redis.py takes the same)."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the job runs under load")
@@ -732,14 +733,11 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "RELIABILITY.md"),
                         help="Markdown file whose soak section is (re)written")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--redis", action="store_true",
-                        help="the shared cache's soak instead (scripts/soak_redis.py): one instance "
-                             "without Redis, then two behind one Redis, then Redis stopped mid-run")
-    args = parser.parse_args()
-    if args.redis:
-        from scripts import soak_redis
+    return parser.parse_args()
 
-        return soak_redis.main(args)
+
+def main() -> int:
+    args = arguments()
     args.loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     outcome = run(args)
     text = section(args, outcome, procfile_command())

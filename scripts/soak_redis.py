@@ -1,4 +1,4 @@
-"""The shared cache's soak: `python scripts/soak.py --redis` (`make soak-redis`).
+"""The shared cache's soak: `python scripts/soak_redis.py` (`make soak-redis`), same options as soak.py.
 
 Three runs, each with a fresh fake platform whose running job grows as in the soak
 (scripts/soak.py), and `--viewers` viewers polling it like browser tabs for `--seconds`:
@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from scripts.soak import (
     KEY,
     LIVE_ID,
@@ -41,6 +43,7 @@ from scripts.soak import (
     LiveResult,
     Sample,
     Server,
+    arguments,
     live_viewer,
     ms,
     percentile,
@@ -248,3 +251,7 @@ def main(args: argparse.Namespace) -> int:
         if r.errors():
             print(f"{r.name}: " + "\n".join(r.errors()[:10]), file=sys.stderr)
     return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(arguments()))

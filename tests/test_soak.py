@@ -51,7 +51,7 @@ def test_the_results_replace_only_the_soak_section(tmp_path: Path) -> None:
 def test_a_short_redis_soak_shares_reads_across_instances_and_rides_out_an_outage(tmp_path: Path) -> None:
     out = tmp_path / "RELIABILITY.md"
     result = subprocess.run(
-        [sys.executable, "scripts/soak.py", "--redis", "--seconds", "12", "--viewers", "10",
+        [sys.executable, "scripts/soak_redis.py", "--seconds", "12", "--viewers", "10",
          "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
