@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -34,7 +35,7 @@ def megabytes(name: str, default: float) -> int:
         value = float(os.environ.get(name, default))
     except ValueError:
         value = default
-    return int((value if value >= 0 else default) * 2**20)
+    return int((value if math.isfinite(value) and value >= 0 else default) * 2**20)
 
 
 def shared_tier(settings: config.Settings) -> shared.RedisTier | None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 import weakref
@@ -146,9 +147,10 @@ def is_column(value: Any) -> bool:
     return isinstance(value, list | Column)
 
 
-MAX_DERIVED = 4096  # results kept at most (each is small: a chart's ~2,000 points, a scan's answer)
+MAX_DERIVED = 1024  # results kept at most (each is small: a chart's ~2,000 points, a scan's answer)
 _derived: dict[tuple[Hashable, ...], Any] = {}
 _watched: set[int] = set()
+_gone: collections.deque[int] = collections.deque()  # arrays freed since: their results go first
 _derived_lock = threading.Lock()
 
 
@@ -162,6 +164,7 @@ def derived(arrays: tuple[np.ndarray, ...], params: Hashable, compute: Callable[
         return compute()
     key = (*map(id, arrays), params)
     with _derived_lock:
+        _purge()
         if key in _derived:
             return _derived[key]
     value = compute()
@@ -177,8 +180,16 @@ def derived(arrays: tuple[np.ndarray, ...], params: Hashable, compute: Callable[
 
 
 def _forget(identity: int) -> None:
-    """Drop what was derived from an array that is gone."""
-    with _derived_lock:
+    """Note an array that is gone (this runs inside garbage collection, perhaps while this very
+    thread holds the lock: so no lock here, only an append; `_purge` drops its results)."""
+    _gone.append(identity)
+
+
+def _purge() -> None:
+    """Drop what was derived from arrays that are gone, before an id can be looked up again
+    (a freed array's id may be a new array's; the note of its end comes before its memory goes)."""
+    while _gone:
+        identity = _gone.popleft()
         _watched.discard(identity)
         for key in [k for k in _derived if identity in k[:-1]]:
             del _derived[key]

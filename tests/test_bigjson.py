@@ -78,3 +78,10 @@ def test_a_number_past_a_doubles_range_is_left_to_the_whole_parse():
     body = orjson.dumps(payload()).replace(b'"steps":[1,', b'"steps":[1e999,')
     assert parse_big(body) is None
     assert parse_json(body)["metrics"]["steps"][0] == float("inf")
+
+
+def test_only_a_jobs_own_metrics_become_columns():
+    data = payload() | {"config": {"metrics": {"schedule": list(range(N))}}}
+    read = parse_big(orjson.dumps({"items": [data]}))
+    assert isinstance(read["items"][0]["metrics"]["loss"], Column)  # a list page's jobs
+    assert read["items"][0]["config"]["metrics"]["schedule"] == list(range(N))  # elsewhere: a list

@@ -253,3 +253,13 @@ def test_every_stored_value_goes_through_keep_once_per_upstream_read() -> None:
         "what": "job j", "scope": "viewer-a", "n": 1}}
     cached.get_logs("a", "b", "j")
     assert kept == ["job", "logs"]
+
+
+def test_a_job_with_many_keys_is_sized_by_all_its_arrays() -> None:
+    import numpy as np
+
+    from dashboard.columns import column
+
+    metrics = {f"scalar/{n}": float(n) for n in range(130)}
+    metrics |= {f"series/{n}": column(list(np.arange(100_000.0))) for n in range(8)}
+    assert cache.payload_bytes({"metrics": metrics}) >= 8 * 800_000

@@ -194,3 +194,13 @@ def test_add_a_run_suggests_the_retry_source_first_without_and_with_htmx(client:
     assert re.findall(r'data-job-id="([^"]+)"', fragment) == [LIVE]
     assert f'href="{PAGE}?compare={LIVE}"' in fragment
     assert "<script>" not in fragment
+
+
+def test_a_finished_compared_job_is_remembered_only_as_long_as_the_cache_keeps_it() -> None:
+    from dashboard.web.compare import Remembered
+
+    kept, lapsed = Remembered(4), Remembered(4, seconds=0.0)
+    for memory in (kept, lapsed):
+        memory.keep(("scope", "job"), "its traces")
+    assert kept.get(("scope", "job")) == "its traces"
+    assert lapsed.get(("scope", "job")) is None  # a retry may have started it again

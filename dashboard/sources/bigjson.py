@@ -20,6 +20,7 @@ from dashboard.columns import column
 BIG_BODY = 1 << 20  # smaller bodies are parsed whole: nothing to gain
 # A long JSON list of numbers and nulls (no text, no map): a string cannot hide in these characters.
 NUMBER_LIST = re.compile(rb"\[[-0-9.eE+,\snul]{65536,}\]")
+HOLDERS = frozenset({"items", "v"})  # keys under which job payloads sit (a list page, the Redis tier)
 # One big body parsed at a time per process: parses side by side would add their peaks up.
 ONE_AT_A_TIME = threading.Lock()
 
@@ -51,14 +52,16 @@ def parse_big(body: bytes) -> Any | None:
         numbers, spans[index] = orjson.loads(spans[index]), whole[:0]  # each list goes as it is read
         return column(numbers) if as_column else numbers
 
-    def restore(value: Any) -> Any:
+    def restore(value: Any, job: bool = False) -> Any:
+        """`job`: a job payload, or what holds them (a list page's `items`, the Redis tier's
+        `v`): only a job's own `metrics` are series, not a `metrics` key anywhere else."""
         if isinstance(value, str) and value.startswith(tag):
             return take(value, False)
         if isinstance(value, dict):
-            return {k: series(v) if k == "metrics" and isinstance(v, dict) else restore(v)
-                    for k, v in value.items()}
+            return {k: series(v) if job and k == "metrics" and isinstance(v, dict)
+                    else restore(v, job and k in HOLDERS) for k, v in value.items()}
         if isinstance(value, list):
-            return [restore(v) for v in value]
+            return [restore(v, job) for v in value]
         return value
 
     def series(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +70,7 @@ def parse_big(body: bytes) -> Any | None:
                 for k, v in metrics.items()}
 
     try:
-        result = restore(doc)
+        result = restore(doc, True)
     except orjson.JSONDecodeError:  # a number past a double's range (1e999): the whole parse reads it
         return None
     return result if sorted(restored) == list(range(len(spans))) else None

@@ -50,7 +50,11 @@ def payload_bytes(value: Any) -> int:
     if isinstance(nbytes, int):
         return nbytes
     if isinstance(value, dict):
-        return sys.getsizeof(value) + _sampled(list(value)) + _sampled(list(value.values()))
+        items = list(value.values())  # arrays counted exactly: a sample could miss them
+        arrays = [v for v in items if isinstance(getattr(v, "nbytes", None), int)]
+        rest = [v for v in items if not isinstance(getattr(v, "nbytes", None), int)]
+        return (sys.getsizeof(value) + _sampled(list(value)) + sum(a.nbytes for a in arrays)
+                + _sampled(rest))
     if isinstance(value, list | tuple):
         return sys.getsizeof(value) + _sampled(value)
     return sys.getsizeof(value)  # str, bytes, numbers, None

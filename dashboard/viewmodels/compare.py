@@ -268,8 +268,9 @@ def deltas(metrics: Mapping[str, Any], runs: Sequence[Run]) -> Deltas:
     mine = {k: v for k, v in metrics.items() if isinstance(k, str) and isinstance(v, int | float | str)}
     by_key: dict[str, tuple[Delta, ...]] = {}
     missing: dict[str, tuple[str, ...]] = {}
+    scalars = [(r.short, dict(r.scalars)) for r in runs]
     for key, value in mine.items():
-        found = [(r.short, dict(r.scalars).get(key)) for r in runs]
+        found = [(short, theirs.get(key)) for short, theirs in scalars]
         by_key[key] = tuple(delta(key, value, theirs, short) for short, theirs in found if theirs is not None)
         missing[key] = tuple(short for short, theirs in found if theirs is None)
     only = ((r.short, sorted(clip(k, 100) for k, _ in r.scalars if k not in mine)) for r in runs)

@@ -224,9 +224,9 @@ def drawn(item: Series, style: Style, markers: bool, x0: float | None, x1: float
         smoothed = ema(item.y, smooth) if smooth else None
         return series_traces(item, style, markers, x0, x1, budget, smoothed)
 
-    if x0 is not None or x1 is not None:
-        return compute()  # a zoom is one viewer's: not worth remembering
-    return derived((item.x, item.y), ("traces", item.key, style, markers, budget, smooth), compute)
+    if x0 is not None or x1 is not None or smooth:
+        return compute()  # a zoom or a smoothing is one viewer's: not worth remembering
+    return derived((item.x, item.y), ("traces", item.key, style, markers, budget), compute)
 
 
 def job_traces(chart: Chart, style: tuple[str | None, str, str], compared: int, x0: float | None,

@@ -4,6 +4,7 @@ the strip shows it (it no longer changes), so a live pane's polls do not read it
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from flask import current_app, request
 
 from dashboard.models import Job
 from dashboard.sources import JobSource, SourceError, gather, read_jobs
+from dashboard.sources.cache import FINISHED_TTL
 from dashboard.viewmodels import compare as cmp
 from dashboard.viewmodels.chart_controls import ChartOptions
 from dashboard.viewmodels.charts import plan_charts
@@ -49,26 +51,32 @@ class Found:
 
 
 class Remembered:
-    """What a finished job showed (it no longer changes), the least recently used let go first;
-    keys start with the credentials' fingerprint, so nothing is shared across them."""
+    """What a finished job showed, for as long as the cache keeps a finished job (a retry may
+    start it again under the same id), the least recently used let go first; keys start with the
+    credentials' fingerprint, so nothing is shared across them."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, seconds: float = FINISHED_TTL) -> None:
         self.size = size
-        self.items: OrderedDict[Key, Any] = OrderedDict()
+        self.seconds = seconds
+        self.items: OrderedDict[Key, tuple[float, Any]] = OrderedDict()
         self.lock = Lock()
 
     def get(self, key: Key) -> Any:
-        """What was kept under `key`, or None."""
+        """What was kept under `key`, or None (also once it is older than `seconds`)."""
         with self.lock:
             found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
+            if found is None:
+                return None
+            if found[0] <= time.monotonic():
+                del self.items[key]
+                return None
+            self.items.move_to_end(key)
+            return found[1]
 
     def keep(self, key: Key, value: Any) -> None:
         """Keep a value, letting the oldest go past the size."""
         with self.lock:
-            self.items[key] = value
+            self.items[key] = (time.monotonic() + self.seconds, value)
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
 

@@ -107,7 +107,8 @@ def _search(source: JobSource, org: str, workspace: str, job: Job, original: str
     origin = None
     if original is not None:
         try:
-            origin = slim(Job.from_api(source.get_job(org, workspace, original)))
+            read = Job.from_api(source.get_job(org, workspace, original))
+            origin = slim(dataclasses.replace(read, id=original))  # the id asked for, not the payload's
         except SourceError:
             origin = None  # gone or unreadable: the list decides
     rows: list[Job] = []
