@@ -107,8 +107,16 @@ def test_render_of_a_million_points_sends_compact_typed_arrays(big):
     assert len(render(big, budget=BUDGET).figure) < 50_000
 
 
-def test_render_default_budget_is_two_thousand_points(big):
-    assert render(big).shown == render(big, budget=2000).shown
+def test_render_default_budget_is_two_points_per_pixel_of_the_widest_chart(big):
+    assert render(big).shown == render(big, budget=1600).shown == 1600
+
+
+def test_an_eval_chart_draws_at_most_a_marker_per_point_budget(big):
+    from dashboard.viewmodels.figures import MARKER_POINTS
+
+    rendered = render(Chart("chart-val-loss", "Val", big.series, markers=True))
+    assert rendered.shown <= MARKER_POINTS < rendered.total  # min and max kept, badge says so
+    assert "min/max kept" in rendered.badge
 
 
 @pytest.mark.parametrize(("budget", "limit"), [(10, 100), (500, 500), (10**9, MAX_POINTS)])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-# About two points per horizontal pixel of a chart; never more than this per trace.
+# About two points per horizontal pixel of a chart (a min and a max); never more than this per
+# trace. A chart is at most ~850 px wide in app.css's grid (minmax(420px, 1fr): past 852 px there
+# are two columns), under 790 px of plot: 1,600 points give every pixel its min and max.
 MAX_POINTS = 4000
-DEFAULT_POINTS = 2000
+DEFAULT_POINTS = 1600
 
 
 def minmax_indices(y: np.ndarray, budget: int = DEFAULT_POINTS) -> np.ndarray:

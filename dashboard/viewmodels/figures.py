@@ -26,6 +26,10 @@ from dashboard.viewmodels.smoothing import ema
 COLORS = ("#4f7cff", "#d97706", "#059669", "#a855f7", "#0891b2", "#db2777")
 BAD_COLOR = "#dc2626"
 DASHES = ("solid", "dot", "dash", "dashdot")  # a compared job's series: its colour, one dash each
+# A chart of evaluations draws a marker on every point (a lone eval between gaps is visible only
+# so); each is an SVG element plotly.js builds one by one (~0.25 ms each): about a marker per
+# 1.5 pixels of the widest chart, min and max kept, is as much as an eye tells apart.
+MARKER_POINTS = 500
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
@@ -177,7 +181,7 @@ def series_traces(
     """
     part = window(item.x, x0, x1) if is_sorted(item.x) else slice(0, len(item.x))
     x, y = item.x[part], item.y[part]
-    keep = minmax_indices(y, budget)
+    keep = minmax_indices(y, min(budget, MARKER_POINTS) if markers else budget)
     xs, ys = x[keep], y[keep]
     shown, total = int(np.isfinite(ys).sum()), int(np.isfinite(y).sum())
     dots = markers or shown <= 60
