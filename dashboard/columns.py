@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 T = TypeVar("T")
+WORDS = ("NaN", "Infinity", "-Infinity")  # by sign: 0, 1, -1
 NON_FINITE_WORDS = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 
 
@@ -37,7 +38,7 @@ class Column:
 
     def word(self, position: int) -> str:
         """How the NaN/Inf at `position` of `bad` is written: `NaN`, `Infinity` or `-Infinity`."""
-        return ("NaN", "Infinity", "-Infinity")[int(self.signs[position])]
+        return WORDS[int(self.signs[position])]
 
 
 def read_number(value: Any) -> tuple[float | None, bool, bool]:
@@ -121,6 +122,11 @@ def sign_of(item: Any) -> int:
     except OverflowError:  # an integer too large for a float
         return 1 if item > 0 else -1
     return 0 if math.isnan(number) else 1 if number > 0 else -1
+
+
+def word_of(item: Any) -> str:
+    """How a NaN/Inf value, as a trainer wrote it, is written out: `NaN`, `Infinity`, `-Infinity`."""
+    return WORDS[sign_of(item)]
 
 
 def column(raw: Any) -> Any:

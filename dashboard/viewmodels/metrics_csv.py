@@ -20,13 +20,11 @@ from typing import Any
 import numpy as np
 
 from dashboard.analysis.series import TIME_KEYS, axis, is_series, values
-from dashboard.columns import Column
+from dashboard.columns import Column, word_of
 
 ROW_KEYS = ("steps", "eval/steps")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000  # rows written at a time
-INFINITY_WORDS = {"inf": "Infinity", "+inf": "Infinity", "infinity": "Infinity",
-                  "+infinity": "Infinity", "-inf": "-Infinity", "-infinity": "-Infinity"}
 
 
 def safe_text(value: str) -> str:
@@ -40,19 +38,6 @@ def number_text(value: float) -> str:
     if value.is_integer() and abs(value) < 2**53:
         return str(int(value))
     return repr(value)
-
-
-def non_finite_text(item: Any) -> str:
-    """How a NaN / Infinity value of a series is written."""
-    if isinstance(item, str):
-        return INFINITY_WORDS.get(item.strip().lower(), "NaN")
-    try:
-        number = float(item)
-    except OverflowError:  # an integer too large for a float
-        return "Infinity" if item > 0 else "-Infinity"
-    except (TypeError, ValueError):
-        return "NaN"
-    return "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
 
 
 @dataclass
@@ -115,7 +100,7 @@ def metrics_csv(metrics: dict[str, Any]) -> Table:
         numbers = np.full(len(rows), np.nan)
         numbers[at] = ys
         words = [raw.word(i) for i in range(len(bad))] if isinstance(raw, Column) else [
-            non_finite_text(raw[p]) for p in bad.tolist()]
+            word_of(raw[p]) for p in bad.tolist()]
         texts = dict(zip(at[bad].tolist(), words, strict=True))
         if key in TIME_KEYS and isinstance(raw, list):  # ISO times are text; keep them as written
             texts |= {int(at[p]): safe_text(item) for p, item in enumerate(raw) if isinstance(item, str)}
