@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import html
-import os
 import random
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -43,8 +41,8 @@ from scripts.benchmark import (  # noqa: E402
     ORG,
     SMALL_ID,
     WS,
+    Dashboard,
     big_sft_job,
-    free_port,
     log_entries,
     serve_fixed,
     write_section,
@@ -80,32 +78,13 @@ def children(pid: int) -> list[int]:
 @contextmanager
 def gunicorn(fake: FakePlatform, args: list[str],
              env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """The dashboard under gunicorn, pointed at the fake platform; yields (process, base URL)."""
-    port = free_port()
-    environ = os.environ | {"DREADNODE_SERVER": fake.url, "DREADNODE_API_KEY": KEY,
-                            "DREADNODE_ORGANIZATION": ORG, "DREADNODE_WORKSPACE": WS,
-                            "HOME": tempfile.mkdtemp()} | (env or {})
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "python:dashboard.gunicorn_conf", *args,
-         "--bind", f"127.0.0.1:{port}", "dashboard:create_app()"],
-        cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    """The dashboard under gunicorn (the Procfile's config hook), pointed at the fake platform;
+    yields (process, base URL)."""
+    dashboard = Dashboard(fake, args=["--config", "python:dashboard.gunicorn_conf", *args], env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError("the dashboard did not start:\n" + log.read().decode(errors="replace"))
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield process, base
+        yield dashboard.process, dashboard.url
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        dashboard.stop()
 
 
 def open_like_a_browser(base: str, job_id: str) -> list[int]:

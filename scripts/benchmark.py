@@ -129,16 +129,18 @@ def free_port() -> int:
 class Dashboard:
     """The dashboard as a real server process pointed at the fake platform."""
 
-    def __init__(self, fake: FakePlatform, cache_ttl: float = 1.0) -> None:
+    def __init__(self, fake: FakePlatform, cache_ttl: float = 1.0, args: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.port = free_port()
-        env = os.environ | {"DREADNODE_SERVER": fake.url, "DREADNODE_API_KEY": KEY,
-                            "DREADNODE_ORGANIZATION": ORG, "DREADNODE_WORKSPACE": WS,
-                            "DASHBOARD_CACHE_TTL": str(cache_ttl), "HOME": tempfile.mkdtemp()}
+        environ = os.environ | {"DREADNODE_SERVER": fake.url, "DREADNODE_API_KEY": KEY,
+                                "DREADNODE_ORGANIZATION": ORG, "DREADNODE_WORKSPACE": WS,
+                                "DASHBOARD_CACHE_TTL": str(cache_ttl), "HOME": tempfile.mkdtemp()}
         self.log = tempfile.TemporaryFile()
+        args = args or ["--workers", "1", "--worker-class", "gthread", "--threads", "32", "--timeout", "300"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread",
-             "--threads", "32", "--bind", f"127.0.0.1:{self.port}", "--timeout", "300",
-             "dashboard:create_app()"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "gunicorn", *args, "--bind", f"127.0.0.1:{self.port}",
+             "dashboard:create_app()"], cwd=ROOT, env=environ | (env or {}), stdout=self.log,
+            stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
