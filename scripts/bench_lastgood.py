@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard import create_app  # noqa: E402
 from dashboard.config import Settings  # noqa: E402
-from dashboard.web.lastgood import Kept  # noqa: E402
+from dashboard.web.kept import Kept  # noqa: E402
+from dashboard.web.lastgood import MAX_KEPT  # noqa: E402
 from scripts.benchmark import KEY, ORG, WS, FakePlatform, big_sft_job, captured, job_payload  # noqa: E402
 
 FAILED_ID = "b1b1b1b1-0000-4000-8000-0000000000f1"
@@ -76,7 +77,8 @@ def main() -> int:
         cold = time.perf_counter() - start
         fresh, repeat = [], []
         for _ in range(args.repeat):
-            app.extensions["lastgood"].views = Kept()  # forget the comparison, keep the jobs and the search
+            # Forget the comparison, keep the jobs and the search.
+            app.extensions["lastgood"].views = Kept(MAX_KEPT)
             start = time.perf_counter()
             ask()
             fresh.append(time.perf_counter() - start)

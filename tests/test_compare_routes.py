@@ -197,10 +197,11 @@ def test_add_a_run_suggests_the_retry_source_first_without_and_with_htmx(client:
 
 
 def test_a_finished_compared_job_is_remembered_only_as_long_as_the_cache_keeps_it() -> None:
-    from dashboard.web.compare import Remembered
+    from dashboard.sources.cache import FINISHED_TTL
+    from dashboard.web.kept import Kept
 
-    kept, lapsed = Remembered(4), Remembered(4, seconds=0.0)
-    for memory in (kept, lapsed):
-        memory.keep(("scope", "job"), "its traces")
+    kept, lapsed = Kept(4), Kept(4)
+    kept.put(("scope", "job"), "its traces", FINISHED_TTL)
+    lapsed.put(("scope", "job"), "its traces", 0.0)
     assert kept.get(("scope", "job")) == "its traces"
     assert lapsed.get(("scope", "job")) is None  # a retry may have started it again

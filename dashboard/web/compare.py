@@ -4,11 +4,8 @@ the strip shows it (it no longer changes), so a live pane's polls do not read it
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from threading import Lock
 from typing import Any
 
 from flask import current_app, request
@@ -23,6 +20,7 @@ from dashboard.viewmodels.charts_section import Compared
 from dashboard.viewmodels.figures import COLORS
 from dashboard.viewmodels.pane import Comparison
 from dashboard.web import current
+from dashboard.web.kept import Kept
 
 REMEMBERED = 512  # finished compared jobs remembered per app (each a name, a status and its scalars)
 DRAWINGS = 64  # finished compared jobs' chart traces remembered per app (each about 0.5 MB)
@@ -50,40 +48,11 @@ class Found:
     failed: set[str] = field(default_factory=set)  # could not be read: not compared
 
 
-class Remembered:
-    """What a finished job showed, for as long as the cache keeps a finished job (a retry may
-    start it again under the same id), the least recently used let go first; keys start with the
+def remembered(name: str, size: int) -> Kept[Any]:
+    """One of this app's memories of finished compared jobs: kept as long as the cache keeps a
+    finished job (a retry may start it again under the same id); keys start with the
     credentials' fingerprint, so nothing is shared across them."""
-
-    def __init__(self, size: int, seconds: float = FINISHED_TTL) -> None:
-        self.size = size
-        self.seconds = seconds
-        self.items: OrderedDict[Key, tuple[float, Any]] = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key: Key) -> Any:
-        """What was kept under `key`, or None (also once it is older than `seconds`)."""
-        with self.lock:
-            found = self.items.get(key)
-            if found is None:
-                return None
-            if found[0] <= time.monotonic():
-                del self.items[key]
-                return None
-            self.items.move_to_end(key)
-            return found[1]
-
-    def keep(self, key: Key, value: Any) -> None:
-        """Keep a value, letting the oldest go past the size."""
-        with self.lock:
-            self.items[key] = (time.monotonic() + self.seconds, value)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-def remembered(name: str, size: int) -> Remembered:
-    """One of this app's memories of finished compared jobs."""
-    return current_app.extensions.setdefault(f"dashboard.compare.{name}", Remembered(size))
+    return current_app.extensions.setdefault(f"dashboard.compare.{name}", Kept(size))
 
 
 def attempt(source: JobSource, org: str, workspace: str, job_id: str) -> Job | SourceError:
@@ -120,7 +89,7 @@ def read(org: str, workspace: str, ids: Sequence[str], whole: Collection[str] | 
         found.jobs[job_id] = result
         found.runs[job_id] = cmp.run_of(result, job_id)
         if result.terminal:
-            memory.keep((scope, org, workspace, job_id), found.runs[job_id])
+            memory.put((scope, org, workspace, job_id), found.runs[job_id], FINISHED_TTL)
     return found
 
 
@@ -131,11 +100,11 @@ class Drawings:
     keys: dict[str, Key]  # each compared job's key in the memory
     drawn: dict[str, dict[str, Any]]  # the traces by chart id of those drawn before
     charts: frozenset[str]  # the chart ids of this job
-    memory: Remembered
+    memory: Kept[Any]
 
     def keep(self, job_id: str, drawn: Mapping[str, Any]) -> None:
         """Remember a finished job's traces on every chart of this view (called once drawn)."""
-        self.memory.keep(self.keys[job_id], (self.charts, dict(drawn)))
+        self.memory.put(self.keys[job_id], (self.charts, dict(drawn)), FINISHED_TTL)
 
 
 def drawings(org: str, workspace: str, job: Job, ids: Sequence[str], view: ChartOptions | None) -> Drawings:

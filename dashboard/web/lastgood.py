@@ -12,11 +12,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
 
 from flask import current_app
 
@@ -25,6 +22,7 @@ from dashboard.models import Job
 from dashboard.sources import JobSource, SourceError, parse_page
 from dashboard.validation import valid_job_id
 from dashboard.viewmodels.lastgood import LastGoodView, lastgood_view, unreadable
+from dashboard.web.kept import Kept
 
 log = logging.getLogger(__name__)
 SEARCH_SECONDS = 60.0  # how long one search's answer is used
@@ -34,44 +32,18 @@ PAGE_SIZE = 100
 MAX_KEPT = 1024  # answers (and retries) kept, the oldest let go first
 
 Key = tuple[str, str, str, str]  # (credentials' fingerprint, org, workspace, job id)
-T = TypeVar("T")
 UNREADABLE = Baseline(None, (), "unreadable")  # the answer when the job list could not be read
-
-
-class Kept(Generic[T]):
-    """A small, bounded, thread-safe map whose values expire."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._items: OrderedDict[Key, tuple[float, T]] = OrderedDict()
-
-    def get(self, key: Key) -> T | None:
-        """The value kept for `key`, unless it expired."""
-        with self._lock:
-            found = self._items.get(key)
-            if found is None or found[0] <= self._clock():
-                return None
-            return found[1]
-
-    def put(self, key: Key, value: T, seconds: float) -> None:
-        """Keep `value` for `seconds`."""
-        with self._lock:
-            self._items.pop(key, None)
-            self._items[key] = (self._clock() + seconds, value)
-            while len(self._items) > MAX_KEPT:
-                self._items.popitem(last=False)
 
 
 class Searches:
     """One app's kept answers, and the runs its Retry started."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.answers: Kept[Baseline] = Kept(clock)
-        self.retried_from: Kept[str] = Kept(clock)
+        self.answers: Kept[Baseline] = Kept(MAX_KEPT, clock)
+        self.retried_from: Kept[str] = Kept(MAX_KEPT, clock)
         # The comparison itself, a minute per job, status and poll: a running 10^6-step job costs
         # one comparison a minute however many watch it (its warning is at most a minute late).
-        self.views: Kept[tuple[str, LastGoodView]] = Kept(clock)
+        self.views: Kept[tuple[str, LastGoodView]] = Kept(MAX_KEPT, clock)
 
 
 def kept() -> Searches:
